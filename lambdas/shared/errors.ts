@@ -1,0 +1,106 @@
+/**
+ * Named errors. Step Functions matches `ErrorEquals` on `error.name`, so each
+ * class sets it explicitly (minifiers rename classes).
+ */
+export class CordonError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** Input failed validation. Never retried. */
+export class InvalidRequestError extends CordonError {
+  constructor(message: string) {
+    super('InvalidRequestError', message);
+  }
+}
+
+/** The target instance does not exist (or is terminated). Never retried. */
+export class InstanceNotFoundError extends CordonError {
+  constructor(message: string) {
+    super('InstanceNotFoundError', message);
+  }
+}
+
+/** AWS throttled us or failed transiently: Step Functions retries with backoff. */
+export class TransientAwsError extends CordonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TransientAwsError', message, options);
+  }
+}
+
+/** Auto Scaling detachment failed: changing security groups would get the evidence terminated. */
+export class ProtectInstanceError extends CordonError {
+  constructor(message: string) {
+    super('ProtectInstanceError', message);
+  }
+}
+
+/** The network interface did not end up in the isolation group alone. */
+export class IsolationVerificationError extends CordonError {
+  constructor(message: string) {
+    super('IsolationVerificationError', message);
+  }
+}
+
+/** cordon could not assume its responder role in the target account. */
+export class AssumeRoleError extends CordonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AssumeRoleError', message, options);
+  }
+}
+
+const TRANSIENT_NAMES = new Set([
+  'RequestLimitExceeded', // EC2
+  'Throttling', // IAM, Auto Scaling, STS
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'SlowDown',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+
+interface AwsErrorShape {
+  name?: string;
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** True for throttling, 5xx and network errors: worth retrying with backoff. */
+export function isTransient(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as AwsErrorShape;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e.code && TRANSIENT_NAMES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'server' || (typeof status === 'number' && status >= 500);
+}
+
+/** Re-throw transient AWS errors as `TransientAwsError`; keep everything else as it is. */
+export function classify(err: unknown): unknown {
+  if (err instanceof CordonError) return err;
+  if (isTransient(err)) {
+    const e = err as Error;
+    return new TransientAwsError(`${e.name}: ${e.message}`, { cause: err });
+  }
+  return err;
+}
+
+/** Error name and message only: never stacks or request payloads, which may hold secrets. */
+export function errorSummary(err: unknown): { error: string; cause: string } {
+  if (err instanceof Error) return { error: err.name, cause: err.message.slice(0, 512) };
+  return { error: 'Error', cause: String(err).slice(0, 512) };
+}

@@ -1,0 +1,83 @@
+/**
+ * The shared contract (DESIGN.md §2): every entry point ends in one validated
+ * `ResponseRequest`. Identifiers are checked strictly here, so a hostile value
+ * never reaches an AWS call, an ARN, a log line or an S3 key.
+ */
+import { z } from 'zod';
+
+export const ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'] as const;
+export const SOURCES = ['guardduty', 'securityhub', 'manual', 'api'] as const;
+
+/** Longest free-text field (reason, title) we accept. Longer input is rejected, not truncated. */
+export const MAX_TEXT = 1024;
+
+export const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+// Commercial, GovCloud, China and ISO partitions: two-letter prefix, optional qualifiers, a word, a digit.
+export const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2}$/, 'must be an AWS region such as us-east-1');
+export const InstanceId = z
+  .string()
+  .regex(/^i-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- followed by 8 or 17 hex digits)');
+export const FindingId = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9:/._-]+$/, 'must contain only letters, digits and : / . _ -');
+export const RequestId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits and . _ : -');
+/** Free text: bounded, no control characters (log injection), never empty. */
+export const Text = z
+  .string()
+  .min(1)
+  .max(MAX_TEXT)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'must not contain control characters');
+
+export const Action = z.enum(ACTIONS);
+
+export const Target = z
+  .object({ accountId: AccountId, region: Region, instanceId: InstanceId })
+  .strict();
+export type Target = z.infer<typeof Target>;
+
+export const FindingRef = z
+  .object({
+    id: FindingId,
+    type: z.string().min(1).max(128).regex(/^[A-Za-z0-9:/!._-]+$/, 'must be a GuardDuty finding type'),
+    severity: z.number().min(0).max(10),
+    title: Text,
+    updatedAt: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type FindingRef = z.infer<typeof FindingRef>;
+
+export const ResponseRequest = z
+  .object({
+    requestId: RequestId,
+    source: z.enum(SOURCES),
+    target: Target,
+    finding: FindingRef.optional(),
+    actions: z
+      .array(Action)
+      .min(1, 'must name at least one action')
+      .max(ACTIONS.length)
+      .refine((a) => new Set(a).size === a.length, 'must not repeat an action')
+      .default([...ACTIONS]),
+    reason: Text,
+    requestedBy: Text,
+  })
+  .strict();
+export type ResponseRequest = z.infer<typeof ResponseRequest>;
+/** What callers may send: `actions` may be omitted and defaults to all four. */
+export type ResponseRequestInput = z.input<typeof ResponseRequest>;
+
+/** Render a zod error as one line that names each failing field. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,67 @@
+/**
+ * The catalogue of cordon's Lambdas: one folder under `lambdas/` each.
+ * The hub stack creates one ResponderFunction per entry, the member stack trusts
+ * the exact role ARNs of the ones that act in member accounts, and the workflow
+ * ASL names each function through its `${<Placeholder>}` substitution.
+ */
+export interface ResponderSpec {
+  /** Folder under lambdas/, and the stem of the function's role name. */
+  readonly name: string;
+  /** ASL substitution key carrying this function's ARN, if the response workflow calls it. */
+  readonly placeholder?: string;
+  /** True when the function assumes `CordonResponder` in the target account. */
+  readonly actsInMemberAccounts: boolean;
+  readonly description: string;
+}
+
+export const RESPONDERS: readonly ResponderSpec[] = [
+  {
+    name: 'intake',
+    actsInMemberAccounts: false,
+    description: 'Validates GuardDuty, Security Hub and manual events, decides, and starts the response workflow',
+  },
+  {
+    name: 'capture-state',
+    placeholder: 'CaptureStateFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Captures the instance before-state into the ledger and the evidence bucket',
+  },
+  {
+    name: 'protect',
+    placeholder: 'ProtectFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Detaches the instance from Auto Scaling and turns termination protection on',
+  },
+  {
+    name: 'isolate',
+    placeholder: 'IsolateFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Prepares isolation security groups and moves each network interface through untrack to isolation',
+  },
+  {
+    name: 'quarantine-role',
+    placeholder: 'QuarantineRoleFunctionArn',
+    actsInMemberAccounts: true,
+    description: "Denies the instance's role credentials and disassociates its instance profile",
+  },
+  {
+    name: 'flow-logs',
+    placeholder: 'FlowLogsFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Ensures an ALL-traffic flow log on the VPC, delivered to the evidence bucket',
+  },
+  {
+    name: 'record',
+    placeholder: 'RecordFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Captures the after-state, computes the outcome, writes the ledger and notifies',
+  },
+];
+
+/** Name of the role the member stack creates and the hub assumes (contract). */
+export const RESPONDER_ROLE_NAME = 'CordonResponder';
+
+/** IAM role names are account-global and the hub is deployed per region. */
+export function hubRoleName(responder: string, region: string): string {
+  return `cordon-${responder}-${region}`;
+}
