@@ -51,6 +51,12 @@ export const RESPONDERS: readonly ResponderSpec[] = [
     description: 'Ensures an ALL-traffic flow log on the VPC, delivered to the evidence bucket',
   },
   {
+    name: 'snapshot',
+    placeholder: 'SnapshotFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Creates crash-consistent snapshots of every attached EBS volume and reports their progress',
+  },
+  {
     name: 'record',
     placeholder: 'RecordFunctionArn',
     actsInMemberAccounts: true,

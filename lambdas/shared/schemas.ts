@@ -47,7 +47,7 @@ export type Target = z.infer<typeof Target>;
 export const FindingRef = z
   .object({
     id: FindingId,
-    type: z.string().min(1).max(128).regex(/^[A-Za-z0-9:/!._-]+$/, 'must be a GuardDuty finding type'),
+    type: z.string().min(1).max(128).regex(/^[A-Za-z0-9:/!&._-]+$/, 'must be a GuardDuty finding type'),
     severity: z.number().min(0).max(10),
     title: Text,
     updatedAt: z.iso.datetime({ offset: true }),

@@ -1,0 +1,214 @@
+/**
+ * CaptureBeforeState (DESIGN.md §3.1): everything release will need, captured
+ * before cordon changes anything, and written to the ledger and the evidence
+ * bucket. Returns only ids into the workflow state.
+ */
+import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import type { ClientFactory } from '../shared/clients';
+import { InstanceNotFoundError, InvalidRequestError } from '../shared/errors';
+import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
+import { awsErrorName } from '../shared/handler';
+import { incidentIdFor, openIncident, putResponseOnce, recordEvidence } from '../shared/ledger';
+import { describeZodError, ResponseRequest } from '../shared/schemas';
+import { BeforeSummary, type InterfaceSummary, type Plan } from '../shared/workflow';
+
+export interface CaptureConfig {
+  readonly ledgerTable: string;
+  readonly evidenceBucket: string;
+  readonly exemptTagKey: string;
+  readonly exemptTagValue: string;
+  readonly settleSeconds: number;
+  readonly partition: string;
+}
+
+export interface CaptureDeps {
+  readonly factory: ClientFactory;
+  readonly config: CaptureConfig;
+  readonly now?: () => Date;
+}
+
+/** The full before-state document: what release restores from. */
+export interface BeforeState {
+  readonly capturedAt: string;
+  readonly target: ResponseRequest['target'];
+  readonly instanceArn: string;
+  readonly state: string | undefined;
+  readonly tags: Record<string, string>;
+  readonly attributes: { disableApiTermination: boolean | null; instanceInitiatedShutdownBehavior: string | null };
+  readonly autoScaling: { groupName: string; lifecycleState: string | undefined } | null;
+  readonly iamInstanceProfile: { associationId: string; arn: string; state: string | undefined } | null;
+  readonly networkInterfaces: Array<
+    InterfaceSummary & {
+      subnetId: string | undefined;
+      privateIpAddress: string | undefined;
+      ipv6Addresses: string[];
+      sourceDestCheck: boolean | undefined;
+      connectionTracking: { tcpEstablishedTimeout?: number; udpStreamTimeout?: number; udpTimeout?: number } | null;
+    }
+  >;
+  readonly volumes: Array<{ volumeId: string; deviceName: string | undefined; deleteOnTermination: boolean | undefined }>;
+  readonly instance: Instance;
+}
+
+const GONE_STATES = new Set(['terminated', 'shutting-down']);
+
+export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps): Promise<BeforeSummary> {
+  const parsed = ResponseRequest.safeParse(rawRequest);
+  if (!parsed.success) throw new InvalidRequestError(describeZodError(parsed.error));
+  const request = parsed.data;
+  const { config } = deps;
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const { target } = request;
+  const incidentId = incidentIdFor(target);
+  const clients = await deps.factory.forTarget(target, `cordon-${request.requestId}`);
+
+  let instance: Instance | undefined;
+  try {
+    const out = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [target.instanceId] }));
+    instance = out.Reservations?.[0]?.Instances?.[0];
+  } catch (err) {
+    if (awsErrorName(err) !== 'InvalidInstanceID.NotFound') throw err;
+  }
+  if (!instance || instance.InstanceId !== target.instanceId) {
+    throw new InstanceNotFoundError(`instance ${target.instanceId} not found in ${target.accountId}/${target.region}`);
+  }
+  const stateName = instance.State?.Name;
+  if (stateName && GONE_STATES.has(stateName)) {
+    throw new InstanceNotFoundError(`instance ${target.instanceId} is ${stateName}: nothing to contain`);
+  }
+
+  const [termination, shutdown, associations, asg] = await Promise.all([
+    clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: target.instanceId, Attribute: 'disableApiTermination' })),
+    clients.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: target.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
+    ),
+    clients.ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [target.instanceId] },
+          { Name: 'state', Values: ['associating', 'associated'] },
+        ],
+      }),
+    ),
+    clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [target.instanceId] })),
+  ]);
+
+  const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  const association = associations.IamInstanceProfileAssociations?.[0];
+  const asgMember = asg.AutoScalingInstances?.find((a) => a.InstanceId === target.instanceId);
+  const instanceArn = `arn:${config.partition}:ec2:${target.region}:${target.accountId}:instance/${target.instanceId}`;
+
+  const networkInterfaces = (instance.NetworkInterfaces ?? [])
+    .filter((n) => n.NetworkInterfaceId && n.VpcId)
+    .map((n) => ({
+      networkInterfaceId: n.NetworkInterfaceId as string,
+      vpcId: n.VpcId as string,
+      deviceIndex: n.Attachment?.DeviceIndex ?? 0,
+      groupIds: (n.Groups ?? []).map((g) => g.GroupId as string).filter(Boolean),
+      ipv6: (n.Ipv6Addresses ?? []).length > 0,
+      tcpEstablishedTimeout: n.ConnectionTrackingConfiguration?.TcpEstablishedTimeout ?? null,
+      subnetId: n.SubnetId,
+      privateIpAddress: n.PrivateIpAddress,
+      ipv6Addresses: (n.Ipv6Addresses ?? []).map((a) => a.Ipv6Address as string).filter(Boolean),
+      sourceDestCheck: n.SourceDestCheck,
+      connectionTracking: n.ConnectionTrackingConfiguration
+        ? {
+            tcpEstablishedTimeout: n.ConnectionTrackingConfiguration.TcpEstablishedTimeout,
+            udpStreamTimeout: n.ConnectionTrackingConfiguration.UdpStreamTimeout,
+            udpTimeout: n.ConnectionTrackingConfiguration.UdpTimeout,
+          }
+        : null,
+    }))
+    .sort((a, b) => a.deviceIndex - b.deviceIndex);
+
+  const volumes = (instance.BlockDeviceMappings ?? [])
+    .filter((b) => b.Ebs?.VolumeId)
+    .map((b) => ({ volumeId: b.Ebs?.VolumeId as string, deviceName: b.DeviceName, deleteOnTermination: b.Ebs?.DeleteOnTermination }));
+
+  const before: BeforeState = {
+    capturedAt: now,
+    target,
+    instanceArn,
+    state: stateName,
+    tags,
+    attributes: {
+      disableApiTermination: termination.DisableApiTermination?.Value ?? null,
+      instanceInitiatedShutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? null,
+    },
+    autoScaling: asgMember?.AutoScalingGroupName
+      ? { groupName: asgMember.AutoScalingGroupName, lifecycleState: asgMember.LifecycleState }
+      : null,
+    iamInstanceProfile:
+      association?.AssociationId && association.IamInstanceProfile?.Arn
+        ? { associationId: association.AssociationId, arn: association.IamInstanceProfile.Arn, state: association.State }
+        : null,
+    networkInterfaces,
+    volumes,
+    instance,
+  };
+
+  const exempt = tags[config.exemptTagKey] === config.exemptTagValue;
+  const requested = new Set(request.actions);
+  const plan: Plan = {
+    isolate: !exempt && requested.has('isolate'),
+    flowLogs: !exempt && requested.has('flowLogs'),
+    snapshot: !exempt && requested.has('snapshot'),
+    quarantineRole: !exempt && requested.has('quarantineRole'),
+  };
+
+  const { ddb, s3 } = deps.factory.hub();
+  await openIncident(ddb, config.ledgerTable, incidentId, request, now);
+  const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
+  // The first capture for this request wins: a retry must not replace it.
+  const { written, item } = await putResponseOnce(ddb, config.ledgerTable, incidentId, request.requestId, {
+    request,
+    startedAt: now,
+    status: 'in-progress',
+    beforeStateKey: key,
+    evidence: {},
+    before: {
+      attributes: before.attributes,
+      autoScaling: before.autoScaling,
+      iamInstanceProfile: before.iamInstanceProfile,
+      networkInterfaces: before.networkInterfaces,
+      volumes: before.volumes,
+      tags: before.tags,
+    },
+  });
+  const stored = (item.evidence as Record<string, unknown> | undefined)?.beforeState;
+  if (written || !stored) {
+    // A retry after a crash between the two writes still lands the document: capture runs before any change.
+    const evidence = await putJsonEvidence(s3, config.evidenceBucket, key, before);
+    await recordEvidence(ddb, config.ledgerTable, incidentId, request.requestId, 'beforeState', evidence);
+  }
+  const kept = item.before as Pick<BeforeState, 'autoScaling' | 'iamInstanceProfile' | 'networkInterfaces' | 'volumes'>;
+
+  return BeforeSummary.parse({
+    incidentId,
+    exempt,
+    instanceArn,
+    findingId: request.finding?.id ?? null,
+    autoScalingGroupName: kept.autoScaling?.groupName ?? null,
+    profile: kept.iamInstanceProfile
+      ? { associationId: kept.iamInstanceProfile.associationId, arn: kept.iamInstanceProfile.arn }
+      : null,
+    interfaces: kept.networkInterfaces.map((n) => ({
+      networkInterfaceId: n.networkInterfaceId,
+      vpcId: n.vpcId,
+      deviceIndex: n.deviceIndex,
+      groupIds: n.groupIds,
+      ipv6: n.ipv6,
+      tcpEstablishedTimeout: n.tcpEstablishedTimeout,
+    })),
+    volumeIds: kept.volumes.map((v) => v.volumeId),
+    settleSeconds: config.settleSeconds,
+    plan,
+    beforeStateKey: key,
+  });
+}

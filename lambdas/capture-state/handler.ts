@@ -1,0 +1,29 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createClientFactory } from '../shared/clients';
+import { requireEnv } from '../shared/env';
+import { lambdaHandler, once } from '../shared/handler';
+import { CaptureInput } from '../shared/workflow';
+import { captureBeforeState, type CaptureDeps } from './capture-state';
+
+const logger = new Logger();
+
+export function productionDeps(env: NodeJS.ProcessEnv = process.env): CaptureDeps {
+  const partition = requireEnv('PARTITION', env);
+  return {
+    factory: createClientFactory({ partition, responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env) }),
+    config: {
+      ledgerTable: requireEnv('LEDGER_TABLE', env),
+      evidenceBucket: requireEnv('EVIDENCE_BUCKET', env),
+      exemptTagKey: requireEnv('EXEMPT_TAG_KEY', env),
+      exemptTagValue: requireEnv('EXEMPT_TAG_VALUE', env),
+      settleSeconds: Number(requireEnv('SETTLE_SECONDS', env)),
+      partition,
+    },
+  };
+}
+
+export function createHandler(deps: () => CaptureDeps) {
+  return lambdaHandler(CaptureInput, (input) => captureBeforeState(input.request, deps()), logger);
+}
+
+export const handler = createHandler(once(() => productionDeps()));

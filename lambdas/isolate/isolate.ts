@@ -1,0 +1,341 @@
+/**
+ * IsolateNetwork (DESIGN.md §3.3). Per VPC, two cordon-managed security groups
+ * found by tag and reused: *untrack* (allow-all in and out, IPv4 and IPv6) and
+ * *isolation* (no rules at all). Per ENI: lower the connection-tracking
+ * timeouts, move to untrack, settle (a Wait state in the ASL), move to
+ * isolation, verify. ModifyInstanceAttribute `Groups` is never used: it fails
+ * on instances with more than one ENI.
+ */
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  type EC2Client,
+  type IpPermission,
+  type SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import type { ClientFactory } from '../shared/clients';
+import { CordonError, errorSummary, isTransient, IsolationVerificationError } from '../shared/errors';
+import { awsErrorName } from '../shared/handler';
+import { InterfaceSummary, SecurityGroupId, TaskBase } from '../shared/workflow';
+
+export const MANAGED_TAG = 'cordon:managed';
+export const PURPOSE_TAG = 'cordon:purpose';
+export type GroupPurpose = 'untrack' | 'isolation';
+
+/** AWS minimums for the connection-tracking idle timeouts (seconds). */
+export const MIN_TIMEOUTS = { tcpEstablished: 60, udpStream: 60, udp: 30 } as const;
+/** Flows AWS tracks whatever the security-group rules say (DESIGN.md §3). */
+export const ALWAYS_TRACKED = [
+  'ICMP',
+  'NAT gateway',
+  'Network Load Balancer',
+  'PrivateLink (interface) endpoint',
+  'egress-only internet gateway',
+  'Global Accelerator',
+  'Network Firewall',
+] as const;
+
+export class IsolationGroupConflictError extends CordonError {
+  constructor(message: string) {
+    super('IsolationGroupConflictError', message);
+  }
+}
+
+export interface IsolateConfig {
+  /** Established-TCP idle timeout to set on each ENI before the swap (60–432000 s). */
+  readonly tcpEstablishedTimeout: number;
+}
+
+export interface IsolateDeps {
+  readonly factory: ClientFactory;
+  readonly config: IsolateConfig;
+  readonly now?: () => Date;
+}
+
+export const PreparedInterface = InterfaceSummary.extend({
+  untrackGroupId: SecurityGroupId,
+  isolationGroupId: SecurityGroupId,
+});
+export type PreparedInterface = z.infer<typeof PreparedInterface>;
+
+export const IsolateInput = z.discriminatedUnion('step', [
+  TaskBase.extend({ step: z.literal('prepare'), interfaces: z.array(InterfaceSummary).min(1) }),
+  TaskBase.extend({ step: z.literal('untrack'), interface: PreparedInterface }),
+  TaskBase.extend({
+    step: z.literal('isolate'),
+    interface: PreparedInterface,
+    untracked: z.object({
+      connectionTracking: z.object({ status: z.string() }).passthrough(),
+      untrackedAt: z.string(),
+    }),
+  }),
+]);
+export type IsolateInput = z.infer<typeof IsolateInput>;
+
+type Step<S extends IsolateInput['step']> = Extract<IsolateInput, { step: S }>;
+
+export async function isolate(input: IsolateInput, deps: IsolateDeps): Promise<unknown> {
+  const { ec2 } = await deps.factory.forTarget(input.target, `cordon-${input.requestId}`);
+  switch (input.step) {
+    case 'prepare':
+      return prepareGroups(ec2, input);
+    case 'untrack':
+      return untrackInterface(ec2, input, deps);
+    case 'isolate':
+      return isolateInterface(ec2, input, deps);
+  }
+}
+
+// ---------- prepare: one untrack and one isolation group per VPC ----------
+
+export interface PreparedGroups {
+  groups: Array<{ vpcId: string; untrackGroupId: string; isolationGroupId: string }>;
+  interfaces: PreparedInterface[];
+}
+
+export async function prepareGroups(ec2: EC2Client, input: Step<'prepare'>): Promise<PreparedGroups> {
+  const vpcIds = [...new Set(input.interfaces.map((i) => i.vpcId))].sort();
+  const groups: PreparedGroups['groups'] = [];
+  for (const vpcId of vpcIds) {
+    const untrackGroupId = await ensureGroup(ec2, vpcId, 'untrack');
+    await enforceUntrackRules(ec2, untrackGroupId);
+    const isolationGroupId = await ensureGroup(ec2, vpcId, 'isolation');
+    await enforceNoRules(ec2, isolationGroupId);
+    groups.push({ vpcId, untrackGroupId, isolationGroupId });
+  }
+  const byVpc = new Map(groups.map((g) => [g.vpcId, g]));
+  return {
+    groups,
+    interfaces: input.interfaces.map((i) => {
+      const g = byVpc.get(i.vpcId) as PreparedGroups['groups'][number];
+      return { ...i, untrackGroupId: g.untrackGroupId, isolationGroupId: g.isolationGroupId };
+    }),
+  };
+}
+
+export function groupName(purpose: GroupPurpose, vpcId: string): string {
+  return `cordon-${purpose}-${vpcId}`;
+}
+
+async function findGroup(ec2: EC2Client, vpcId: string, purpose: GroupPurpose): Promise<string | undefined> {
+  const out = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: `tag:${MANAGED_TAG}`, Values: ['true'] },
+        { Name: `tag:${PURPOSE_TAG}`, Values: [purpose] },
+      ],
+    }),
+  );
+  // Oldest id first, so concurrent executions converge on the same group.
+  return (out.SecurityGroups ?? [])
+    .map((g) => g.GroupId)
+    .filter((id): id is string => Boolean(id))
+    .sort()[0];
+}
+
+export async function ensureGroup(ec2: EC2Client, vpcId: string, purpose: GroupPurpose): Promise<string> {
+  const existing = await findGroup(ec2, vpcId, purpose);
+  if (existing) return existing;
+  const name = groupName(purpose, vpcId);
+  try {
+    const out = await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: name,
+        VpcId: vpcId,
+        Description:
+          purpose === 'untrack'
+            ? 'cordon: allow-all step that untracks live flows before isolation. Do not edit.'
+            : 'cordon: isolation group with no rules. Do not edit.',
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group',
+            Tags: [
+              { Key: MANAGED_TAG, Value: 'true' },
+              { Key: PURPOSE_TAG, Value: purpose },
+              { Key: 'Name', Value: name },
+            ],
+          },
+        ],
+      }),
+    );
+    if (!out.GroupId) throw new Error(`CreateSecurityGroup ${name} returned no GroupId`);
+    return out.GroupId;
+  } catch (err) {
+    if (awsErrorName(err) !== 'InvalidGroup.Duplicate') throw err;
+    // Another execution created it between our Describe and Create: reuse it if it is ours.
+    const again = await findGroup(ec2, vpcId, purpose);
+    if (again) return again;
+    throw new IsolationGroupConflictError(
+      `a security group named ${name} exists in ${vpcId} without the ${MANAGED_TAG}=true tag; cordon will not use a group it does not manage`,
+    );
+  }
+}
+
+async function describeRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
+  const rules: SecurityGroupRule[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(
+      new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }], NextToken }),
+    );
+    rules.push(...(out.SecurityGroupRules ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return rules;
+}
+
+const isAllTraffic = (r: SecurityGroupRule, cidr: string): boolean =>
+  r.IpProtocol === '-1' && (r.CidrIpv4 === cidr || r.CidrIpv6 === cidr);
+
+/** Allow everything in and out, IPv4 and IPv6: the condition AWS documents for untracked flows. */
+export async function enforceUntrackRules(ec2: EC2Client, groupId: string): Promise<void> {
+  const rules = await describeRules(ec2, groupId);
+  for (const egress of [false, true]) {
+    const present = rules.filter((r) => Boolean(r.IsEgress) === egress);
+    const missing: IpPermission = { IpProtocol: '-1' };
+    if (!present.some((r) => isAllTraffic(r, '0.0.0.0/0'))) missing.IpRanges = [{ CidrIp: '0.0.0.0/0' }];
+    if (!present.some((r) => isAllTraffic(r, '::/0'))) missing.Ipv6Ranges = [{ CidrIpv6: '::/0' }];
+    if (!missing.IpRanges && !missing.Ipv6Ranges) continue;
+    const request = { GroupId: groupId, IpPermissions: [missing] };
+    try {
+      if (egress) await ec2.send(new AuthorizeSecurityGroupEgressCommand(request));
+      else await ec2.send(new AuthorizeSecurityGroupIngressCommand(request));
+    } catch (err) {
+      if (awsErrorName(err) !== 'InvalidPermission.Duplicate') throw err; // a concurrent execution added it
+    }
+  }
+}
+
+/** Revoke every rule, including the IPv4 and IPv6 default egress rules a new group carries. */
+export async function enforceNoRules(ec2: EC2Client, groupId: string): Promise<void> {
+  const rules = await describeRules(ec2, groupId);
+  const ids = (egress: boolean) =>
+    rules.filter((r) => Boolean(r.IsEgress) === egress && r.SecurityGroupRuleId).map((r) => r.SecurityGroupRuleId as string);
+  const egressIds = ids(true);
+  const ingressIds = ids(false);
+  if (egressIds.length) {
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, SecurityGroupRuleIds: egressIds }));
+  }
+  if (ingressIds.length) {
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ingressIds }));
+  }
+}
+
+// ---------- untrack: lower the timeouts first, then allow-all ----------
+
+export type ConnectionTrackingResult =
+  | { status: 'lowered'; tcpEstablishedTimeout: number; udpStreamTimeout: number; udpTimeout: number }
+  | { status: 'unsupported'; error: string; cause: string };
+
+export interface UntrackResult {
+  connectionTracking: ConnectionTrackingResult;
+  untrackedAt: string;
+}
+
+export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, deps: IsolateDeps): Promise<UntrackResult> {
+  const eni = input.interface;
+  let connectionTracking: ConnectionTrackingResult;
+  const timeouts = {
+    TcpEstablishedTimeout: deps.config.tcpEstablishedTimeout,
+    UdpStreamTimeout: MIN_TIMEOUTS.udpStream,
+    UdpTimeout: MIN_TIMEOUTS.udp,
+  };
+  try {
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: eni.networkInterfaceId,
+        ConnectionTrackingSpecification: timeouts,
+      }),
+    );
+    connectionTracking = {
+      status: 'lowered',
+      tcpEstablishedTimeout: timeouts.TcpEstablishedTimeout,
+      udpStreamTimeout: timeouts.UdpStreamTimeout,
+      udpTimeout: timeouts.UdpTimeout,
+    };
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    // Configurable timeouts are Nitro-only: containment goes on, and the result says what it means.
+    connectionTracking = { status: 'unsupported', ...errorSummary(err) };
+  }
+  await ec2.send(
+    new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.untrackGroupId] }),
+  );
+  return { connectionTracking, untrackedAt: (deps.now ?? (() => new Date()))().toISOString() };
+}
+
+// ---------- isolate: the isolation group alone, verified ----------
+
+export interface InterfaceResult {
+  networkInterfaceId: string;
+  status: 'isolated';
+  previousGroupIds: string[];
+  groupIds: string[];
+  isolatedAt: string;
+  connectionTracking: Step<'isolate'>['untracked']['connectionTracking'];
+  /** What the swap does and does not guarantee (DESIGN.md §3): recorded, never implied. */
+  guarantees: {
+    untrackedFlows: 'cut';
+    trackedFlows: string;
+    trackedFlowIdleTimeoutSeconds: number;
+    alwaysTracked: readonly string[];
+    openWindowSeconds: number | null;
+    guaranteedCut: false;
+  };
+}
+
+export async function isolateInterface(ec2: EC2Client, input: Step<'isolate'>, deps: IsolateDeps): Promise<InterfaceResult> {
+  const eni = input.interface;
+  await ec2.send(
+    new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.isolationGroupId] }),
+  );
+  const isolatedAt = (deps.now ?? (() => new Date()))();
+
+  const described = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.networkInterfaceId] }));
+  const groupIds = (described.NetworkInterfaces?.[0]?.Groups ?? []).map((g) => g.GroupId ?? '').sort();
+  if (groupIds.length !== 1 || groupIds[0] !== eni.isolationGroupId) {
+    throw new IsolationVerificationError(
+      `${eni.networkInterfaceId} has groups [${groupIds.join(', ')}], expected only ${eni.isolationGroupId}`,
+    );
+  }
+  const stray = await describeRules(ec2, eni.isolationGroupId);
+  if (stray.length) {
+    throw new IsolationVerificationError(
+      `isolation group ${eni.isolationGroupId} has ${stray.length} rule(s): ${stray.map((r) => r.SecurityGroupRuleId).join(', ')}`,
+    );
+  }
+
+  const ct = input.untracked.connectionTracking;
+  const idle =
+    ct.status === 'lowered' && typeof ct.tcpEstablishedTimeout === 'number'
+      ? ct.tcpEstablishedTimeout
+      : (eni.tcpEstablishedTimeout ?? 432_000);
+  const untrackedAt = Date.parse(input.untracked.untrackedAt);
+  return {
+    networkInterfaceId: eni.networkInterfaceId,
+    status: 'isolated',
+    previousGroupIds: eni.groupIds,
+    groupIds,
+    isolatedAt: isolatedAt.toISOString(),
+    connectionTracking: ct,
+    guarantees: {
+      untrackedFlows: 'cut',
+      trackedFlows: `a flow that stayed tracked survives until it is idle for ${idle} s; the untrack step is best effort, not a guarantee`,
+      trackedFlowIdleTimeoutSeconds: idle,
+      alwaysTracked: ALWAYS_TRACKED,
+      openWindowSeconds: Number.isFinite(untrackedAt)
+        ? Math.max(0, Math.round((isolatedAt.getTime() - untrackedAt) / 1000))
+        : null,
+      guaranteedCut: false,
+    },
+  };
+}

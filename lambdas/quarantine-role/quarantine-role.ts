@@ -1,0 +1,214 @@
+/**
+ * QuarantineRole (DESIGN.md §3.3). An inline Deny on the instance-profile role,
+ * conditioned on `ec2:SourceInstanceARN`, kills this instance's credentials
+ * wherever they are used without breaking other instances sharing the role.
+ * Then the profile is disassociated. Optionally every older session of the
+ * role is revoked with `aws:TokenIssueTime`.
+ */
+import { DescribeInstancesCommand, DisassociateIamInstanceProfileCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  ListInstanceProfilesForRoleCommand,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { z } from 'zod';
+import type { ClientFactory } from '../shared/clients';
+import { CordonError } from '../shared/errors';
+import { awsErrorName } from '../shared/handler';
+import { ProfileSummary, TaskBase } from '../shared/workflow';
+
+export const QUARANTINE_POLICY_NAME = 'cordon-quarantine';
+export const DENY_SID = 'CordonDenyCompromisedInstances';
+export const REVOKE_SID = 'CordonRevokeOlderSessions';
+/** IAM's quota for the aggregate size of a role's inline policies. */
+export const INLINE_POLICY_QUOTA = 10_240;
+
+export type RevokeSessionsMode = 'auto' | 'always' | 'never';
+
+export class QuarantinePolicyTooLargeError extends CordonError {
+  constructor(message: string) {
+    super('QuarantinePolicyTooLargeError', message);
+  }
+}
+
+export const QuarantineInput = TaskBase.extend({
+  instanceArn: z.string().regex(/^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:instance\/i-[0-9a-f]+$/),
+  profile: ProfileSummary.nullable(),
+});
+export type QuarantineInput = z.infer<typeof QuarantineInput>;
+
+export interface QuarantineDeps {
+  readonly factory: ClientFactory;
+  readonly config: { readonly revokeSessions: RevokeSessionsMode };
+  readonly now?: () => Date;
+}
+
+export type QuarantineResult =
+  | { action: 'quarantineRole'; status: 'not-applicable'; reason: string }
+  | {
+      action: 'quarantineRole';
+      status: 'succeeded';
+      roleName: string | null;
+      policyName: string | null;
+      deniedInstanceArn: string;
+      sessionsRevoked: { status: 'revoked'; issuedBefore: string } | { status: 'skipped'; reason: string };
+      profileDisassociated: 'disassociated' | 'already-disassociated';
+      limits: string[];
+    };
+
+interface Statement {
+  Sid: string;
+  Effect: 'Deny';
+  Action: '*';
+  Resource: '*';
+  Condition: Record<string, Record<string, string | string[]>>;
+}
+interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Statement[];
+}
+
+const LIMITS = [
+  'IAM changes take effect within seconds to a few minutes (eventual consistency)',
+  'sessions the attacker chained into another role (sts:AssumeRole from these credentials) are not covered by the ec2:SourceInstanceARN deny',
+];
+
+function profileNameFromArn(arn: string): string {
+  const name = arn.split('/').pop();
+  if (!name) throw new CordonError('InvalidProfileArnError', `cannot read an instance-profile name from ${arn}`);
+  return name;
+}
+
+/** Merge this instance into the role's one cordon policy (one Deny listing every quarantined instance). */
+export function mergePolicy(existing: PolicyDocument | undefined, instanceArn: string, revokeBefore?: string): PolicyDocument {
+  const statements = (existing?.Statement ?? []).filter((s) => s.Sid !== DENY_SID && s.Sid !== REVOKE_SID);
+  const previous = existing?.Statement.find((s) => s.Sid === DENY_SID)?.Condition.StringEquals?.['ec2:SourceInstanceARN'];
+  const arns = new Set<string>(Array.isArray(previous) ? previous : previous ? [previous] : []);
+  arns.add(instanceArn);
+  const deny: Statement = {
+    Sid: DENY_SID,
+    Effect: 'Deny',
+    Action: '*',
+    Resource: '*',
+    Condition: { StringEquals: { 'ec2:SourceInstanceARN': [...arns].sort() } },
+  };
+  const oldRevoke = existing?.Statement.find((s) => s.Sid === REVOKE_SID)?.Condition.DateLessThan?.['aws:TokenIssueTime'];
+  const revokeAt = [revokeBefore, typeof oldRevoke === 'string' ? oldRevoke : undefined].filter(Boolean).sort().pop();
+  const result: Statement[] = [...statements, deny];
+  if (revokeAt) {
+    result.push({
+      Sid: REVOKE_SID,
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: { DateLessThan: { 'aws:TokenIssueTime': revokeAt } },
+    });
+  }
+  return { Version: '2012-10-17', Statement: result };
+}
+
+async function readPolicy(iam: IAMClient, roleName: string): Promise<PolicyDocument | undefined> {
+  try {
+    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: QUARANTINE_POLICY_NAME }));
+    return out.PolicyDocument ? (JSON.parse(decodeURIComponent(out.PolicyDocument)) as PolicyDocument) : undefined;
+  } catch (err) {
+    if (awsErrorName(err) === 'NoSuchEntityException' || awsErrorName(err) === 'NoSuchEntity') return undefined;
+    throw err;
+  }
+}
+
+/** Other live instances whose profile carries the same role. */
+async function otherInstancesUsingRole(
+  iam: IAMClient,
+  ec2: EC2Client,
+  roleName: string,
+  instanceId: string,
+): Promise<string[]> {
+  const profileArns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const out = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
+    profileArns.push(...(out.InstanceProfiles ?? []).map((p) => p.Arn ?? '').filter(Boolean));
+    Marker = out.IsTruncated ? out.Marker : undefined;
+  } while (Marker);
+  if (profileArns.length === 0) return [];
+  const others = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'iam-instance-profile.arn', Values: profileArns },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+        NextToken,
+      }),
+    );
+    for (const r of out.Reservations ?? []) {
+      for (const i of r.Instances ?? []) if (i.InstanceId && i.InstanceId !== instanceId) others.add(i.InstanceId);
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return [...others].sort();
+}
+
+export async function quarantineRole(input: QuarantineInput, deps: QuarantineDeps): Promise<QuarantineResult> {
+  if (!input.profile) {
+    return { action: 'quarantineRole', status: 'not-applicable', reason: 'the instance has no instance profile: no role credentials to deny' };
+  }
+  const { iam, ec2 } = await deps.factory.forTarget(input.target, `cordon-${input.requestId}`);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+
+  const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileNameFromArn(input.profile.arn) }));
+  const roleName = profile.InstanceProfile?.Roles?.[0]?.RoleName ?? null;
+
+  let sessionsRevoked: Extract<QuarantineResult, { status: 'succeeded' }>['sessionsRevoked'] = {
+    status: 'skipped',
+    reason: 'the instance profile holds no role',
+  };
+  if (roleName) {
+    let revoke = deps.config.revokeSessions === 'always';
+    if (deps.config.revokeSessions === 'never') {
+      sessionsRevoked = { status: 'skipped', reason: 'revokeSessions is "never"' };
+    } else if (deps.config.revokeSessions === 'auto') {
+      const others = await otherInstancesUsingRole(iam, ec2, roleName, input.target.instanceId);
+      revoke = others.length === 0;
+      if (!revoke) {
+        sessionsRevoked = {
+          status: 'skipped',
+          reason: `role ${roleName} is shared with ${others.length} other instance(s) (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}); revoking its sessions would cut them off until they refresh credentials`,
+        };
+      }
+    }
+    const document = mergePolicy(await readPolicy(iam, roleName), input.instanceArn, revoke ? now : undefined);
+    const text = JSON.stringify(document);
+    if (text.length > INLINE_POLICY_QUOTA) {
+      throw new QuarantinePolicyTooLargeError(
+        `the ${QUARANTINE_POLICY_NAME} policy on ${roleName} would be ${text.length} characters, over IAM's ${INLINE_POLICY_QUOTA}; release earlier incidents on this role or quarantine by detaching it`,
+      );
+    }
+    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: text }));
+    if (revoke) sessionsRevoked = { status: 'revoked', issuedBefore: now };
+  }
+
+  let profileDisassociated: 'disassociated' | 'already-disassociated' = 'disassociated';
+  try {
+    await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: input.profile.associationId }));
+  } catch (err) {
+    if (awsErrorName(err) !== 'InvalidAssociationID.NotFound') throw err;
+    profileDisassociated = 'already-disassociated'; // a retried task, or someone was faster
+  }
+
+  return {
+    action: 'quarantineRole',
+    status: 'succeeded',
+    roleName,
+    policyName: roleName ? QUARANTINE_POLICY_NAME : null,
+    deniedInstanceArn: input.instanceArn,
+    sessionsRevoked,
+    profileDisassociated,
+    limits: LIMITS,
+  };
+}

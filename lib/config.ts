@@ -1,0 +1,214 @@
+/**
+ * cordon's deployment configuration (DESIGN.md §5).
+ *
+ * The `cordon` key of the CDK context (cdk.json, or `-c cordon=…`) is parsed here,
+ * once per app, with zod into a typed {@link CordonConfig}. Stacks and constructs
+ * receive the typed config as props; nothing else reads the context.
+ *
+ * With no context at all the defaults give single-account mode: the hub and the
+ * only member are the deploying account, in `CDK_DEFAULT_REGION` (or us-east-1).
+ */
+import type { IConstruct, Node } from 'constructs';
+import { z } from 'zod';
+import { AccountId, Region, describeZodError } from '../lambdas/shared/schemas';
+
+/** The context key holding cordon's configuration. */
+export const CONTEXT_KEY = 'cordon';
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const FindingType = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9:/!._-]+$/, 'must be a GuardDuty finding type such as Backdoor:EC2/C&CActivity.B');
+
+const OrganizationId = z
+  .string()
+  .regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o- followed by 10 to 32 lowercase letters or digits)');
+
+const RoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
+
+const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
+
+/**
+ * The schema of the `cordon` context block. Exported for documentation and tests;
+ * use {@link loadConfig} or {@link parseConfig}, which also apply the environment defaults.
+ */
+export const CordonConfigSchema = z
+  .object({
+    /**
+     * The security (GuardDuty delegated administrator) account holding the hub.
+     * Required in multi-account mode. In single-account mode it defaults to
+     * `CDK_DEFAULT_ACCOUNT`, or to the deploying account at deploy time.
+     */
+    hubAccount: AccountId.optional(),
+    /** Organization whose accounts may be contained when `memberAccounts` is empty. */
+    organizationId: OrganizationId.optional(),
+    /** Accounts besides the hub that cordon may contain. The hub is always included. */
+    memberAccounts: z
+      .array(AccountId)
+      .refine(unique, 'must not repeat an account')
+      .default([]),
+    /** Regions the hub is deployed to. Default: `[CDK_DEFAULT_REGION ?? 'us-east-1']`. */
+    regions: z.array(Region).min(1, 'must name at least one region').refine(unique, 'must not repeat a region').optional(),
+    /** GuardDuty findings below this severity never reach intake. */
+    severityThreshold: z.number().min(1, 'must be at least 1').max(8.9, 'must be at most 8.9').default(4),
+    /** Finding types intake always responds to (`allow`) or always ignores (`deny`). */
+    findingTypes: z
+      .object({
+        allow: z.array(FindingType).default([]),
+        deny: z.array(FindingType).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** Instances carrying this tag are recorded and notified, never contained. */
+    exemptionTag: z
+      .object({
+        key: z.string().min(1).max(128).default('cordon:exempt'),
+        value: z.string().max(256).default('true'),
+      })
+      .strict()
+      .prefault({}),
+    /** Wait between the untrack and isolation security-group swaps. */
+    settleSeconds: z.number().int('must be a whole number').min(0).max(300).default(15),
+    /** Established-TCP idle timeout set on each contained network interface (60 is the minimum AWS allows). */
+    tcpEstablishedTimeoutSeconds: z.number().int('must be a whole number').min(60).max(432000).default(60),
+    /** Revoke every earlier session of the instance role: only when no other instance uses it (`auto`), `always` or `never`. */
+    revokeSessions: z.enum(['auto', 'always', 'never']).default('auto'),
+    /** Default Object Lock retention of the evidence bucket. */
+    objectLock: z
+      .object({
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+        retentionDays: z.number().int('must be a whole number').min(1).max(36500).default(90),
+      })
+      .strict()
+      .prefault({}),
+    /** The only principal allowed to delete evidence. Without it, nobody may. */
+    breakGlassRoleArn: RoleArn.optional(),
+    /** Addresses subscribed to the incident topic (each must confirm the subscription). */
+    notificationEmails: z.array(z.email('must be an email address')).default([]),
+    /** Retention of every Lambda and state-machine log group. */
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(365),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const multiAccount = c.memberAccounts.length > 0 || c.organizationId !== undefined;
+    if (multiAccount && c.hubAccount === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hubAccount'],
+        message:
+          'is required when memberAccounts or organizationId is set: member stacks must trust a fixed hub account, ' +
+          'and the deploying account is the member when a member stack is deployed',
+      });
+    }
+    const both = c.findingTypes.allow.filter((t) => c.findingTypes.deny.includes(t));
+    if (both.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['findingTypes'],
+        message: `allow and deny both name ${both.join(', ')}: remove each type from one of the lists`,
+      });
+    }
+  });
+
+/** The validated configuration, with every default applied. */
+export interface CordonConfig {
+  /** Fixed hub account, or undefined in single-account mode without `CDK_DEFAULT_ACCOUNT` (use the stack's account). */
+  readonly hubAccount: string | undefined;
+  readonly organizationId: string | undefined;
+  readonly memberAccounts: readonly string[];
+  readonly regions: readonly string[];
+  readonly severityThreshold: number;
+  readonly findingTypes: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly exemptionTag: { readonly key: string; readonly value: string };
+  readonly settleSeconds: number;
+  readonly tcpEstablishedTimeoutSeconds: number;
+  readonly revokeSessions: 'auto' | 'always' | 'never';
+  readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
+  readonly breakGlassRoleArn: string | undefined;
+  readonly notificationEmails: readonly string[];
+  readonly logRetentionDays: number;
+}
+
+/** Input shape of the `cordon` context block. */
+export type CordonConfigInput = z.input<typeof CordonConfigSchema>;
+
+/**
+ * Validate a raw `cordon` context value and apply the defaults.
+ * @param raw the context value (undefined when absent)
+ * @param env where `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION` are read from
+ * @throws Error `Invalid cordon config: <field.path>: <problem>` naming every failing field
+ */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): CordonConfig {
+  let value = raw ?? {};
+  // `cdk -c cordon='{"…"}'` passes the block as a string.
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch (err) {
+      throw new Error(`Invalid cordon config: (root): must be a JSON object (${(err as Error).message})`);
+    }
+  }
+  const result = CordonConfigSchema.safeParse(value);
+  if (!result.success) {
+    throw new Error(`Invalid cordon config: ${describeZodError(result.error)}`);
+  }
+  const c = result.data;
+  const multiAccount = c.memberAccounts.length > 0 || c.organizationId !== undefined;
+  const defaultAccount = env.CDK_DEFAULT_ACCOUNT && /^\d{12}$/.test(env.CDK_DEFAULT_ACCOUNT) ? env.CDK_DEFAULT_ACCOUNT : undefined;
+  const hubAccount = c.hubAccount ?? (multiAccount ? undefined : defaultAccount);
+  return {
+    hubAccount,
+    organizationId: c.organizationId,
+    memberAccounts: c.memberAccounts.filter((a) => a !== hubAccount),
+    regions: c.regions ?? [env.CDK_DEFAULT_REGION || 'us-east-1'],
+    severityThreshold: c.severityThreshold,
+    findingTypes: c.findingTypes,
+    exemptionTag: c.exemptionTag,
+    settleSeconds: c.settleSeconds,
+    tcpEstablishedTimeoutSeconds: c.tcpEstablishedTimeoutSeconds,
+    revokeSessions: c.revokeSessions,
+    objectLock: c.objectLock,
+    breakGlassRoleArn: c.breakGlassRoleArn,
+    notificationEmails: c.notificationEmails,
+    logRetentionDays: c.logRetentionDays,
+  };
+}
+
+const cache = new WeakMap<Node, CordonConfig>();
+
+/**
+ * The app's configuration, parsed from the `cordon` context key on first use and
+ * cached per construct tree: the one place in cordon that reads context.
+ * @param scope the App, or any construct (or node) in its tree
+ */
+export function loadConfig(scope: IConstruct | Node, env: NodeJS.ProcessEnv = process.env): CordonConfig {
+  const node = 'node' in scope ? scope.node : scope;
+  const root = node.root.node;
+  let config = cache.get(root);
+  if (!config) {
+    config = parseConfig(root.tryGetContext(CONTEXT_KEY), env);
+    cache.set(root, config);
+  }
+  return config;
+}
+
+/**
+ * True when the configuration names the member accounts only through the
+ * organization (no explicit list): trust and delivery then rely on org conditions.
+ */
+export function usesOrganizationOnly(config: CordonConfig): boolean {
+  return config.organizationId !== undefined && config.memberAccounts.length === 0;
+}
