@@ -206,7 +206,7 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
       ipv6: n.ipv6,
       tcpEstablishedTimeout: n.tcpEstablishedTimeout,
     })),
-    volumeIds: kept.volumes.map((v) => v.volumeId),
+    volumes: kept.volumes.map((v) => ({ volumeId: v.volumeId, deviceName: v.deviceName ?? null })),
     settleSeconds: config.settleSeconds,
     plan,
     beforeStateKey: key,

@@ -53,6 +53,9 @@ export class AssumeRoleError extends CordonError {
 
 const TRANSIENT_NAMES = new Set([
   'RequestLimitExceeded', // EC2
+  'ConcurrentSnapshotLimitExceeded', // EC2: at most 5 pending snapshots per volume
+  'SnapshotCreationPerVolumeRateExceeded',
+  'ResourceLimitExceeded', // EC2: concurrent snapshot copies per region
   'Throttling', // IAM, Auto Scaling, STS
   'ThrottlingException',
   'TooManyRequestsException',

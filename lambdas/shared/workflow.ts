@@ -45,7 +45,7 @@ export const BeforeSummary = z.object({
   autoScalingGroupName: z.string().nullable(),
   profile: ProfileSummary.nullable(),
   interfaces: z.array(InterfaceSummary),
-  volumeIds: z.array(VolumeId),
+  volumes: z.array(z.object({ volumeId: VolumeId, deviceName: z.string().nullable() })),
   settleSeconds: z.number().int().min(0),
   plan: Plan,
   beforeStateKey: z.string(),

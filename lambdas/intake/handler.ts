@@ -1,0 +1,59 @@
+/**
+ * Intake Lambda handler (EventBridge target). Thin: read config from the environment,
+ * hand the SFN client and the logger to `runIntake`, shape the result.
+ *
+ * Environment:
+ * - `STATE_MACHINE_ARN`: the response workflow;
+ * - `INTAKE_POLICY`: JSON of `IntakePolicy` (severity threshold, type lists, account/region scope).
+ *
+ * The role needs `states:StartExecution` on the state machine and `states:DescribeExecution`
+ * on its executions (to tell a redelivery from a conflict).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { requireEnv } from '../shared/env';
+import { describeZodError } from '../shared/schemas';
+import { IntakePolicy } from './decide';
+import { ExecutionConflictError, runIntake, type IntakeSummary } from './intake';
+
+const logger = new Logger();
+const sfn = new SFNClient({ maxAttempts: 3 });
+
+export interface IntakeConfig {
+  readonly stateMachineArn: string;
+  readonly policy: IntakePolicy;
+}
+
+/** Parse the environment once; a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
+export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeConfig {
+  const stateMachineArn = requireEnv('STATE_MACHINE_ARN', env);
+  const rawPolicy = requireEnv('INTAKE_POLICY', env);
+  let json: unknown;
+  try {
+    json = JSON.parse(rawPolicy);
+  } catch {
+    throw new Error('Environment variable INTAKE_POLICY is not valid JSON');
+  }
+  const parsed = IntakePolicy.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`Environment variable INTAKE_POLICY is invalid: ${describeZodError(parsed.error)}`);
+  }
+  return { stateMachineArn, policy: parsed.data };
+}
+
+let config: IntakeConfig | undefined;
+
+export const handler = async (event: unknown): Promise<IntakeSummary> => {
+  config ??= loadIntakeConfig();
+  const summary = await runIntake(event, {
+    sfn,
+    stateMachineArn: config.stateMachineArn,
+    policy: config.policy,
+    log: logger,
+  });
+  if (summary.conflicts.length > 0) {
+    // Fail the invocation so the conflict reaches the function's error alarm and failure destination.
+    throw new ExecutionConflictError(summary.conflicts.map((c) => `${c.requestId}: ${c.reason}`).join('; '));
+  }
+  return summary;
+};

@@ -1,0 +1,282 @@
+/**
+ * RecordOutcome and RecordEvidence (DESIGN.md §3.4): capture the after-state,
+ * decide the outcome, write it to the ledger and the evidence bucket, and
+ * publish the SNS summary. Never reports success for a branch that failed.
+ */
+import { createHash } from 'node:crypto';
+import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import type { ClientFactory } from '../shared/clients';
+import { errorSummary } from '../shared/errors';
+import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/evidence';
+import type { Log } from '../shared/handler';
+import { incidentIdFor, recordEvidence, recordResponseOutcome } from '../shared/ledger';
+import { ResponseRequest, type Target } from '../shared/schemas';
+import { decideOutcome, WorkflowState, type Decision } from './outcome';
+
+export const RecordInput = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('outcome'), executionArn: z.string().min(1).max(2048), state: WorkflowState }),
+  z.object({
+    step: z.literal('evidence'),
+    executionArn: z.string().min(1).max(2048),
+    state: WorkflowState.extend({
+      outcome: z.object({ incidentId: z.string(), outcome: z.string(), snapshotIds: z.array(z.string()) }).passthrough(),
+      snapshotProgress: z
+        .object({
+          done: z.boolean(),
+          timedOut: z.boolean(),
+          snapshots: z.array(z.object({ snapshotId: z.string(), state: z.string() }).passthrough()),
+        })
+        .optional(),
+      snapshotFailure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    }),
+  }),
+]);
+export type RecordInput = z.infer<typeof RecordInput>;
+
+export interface RecordConfig {
+  readonly ledgerTable: string;
+  readonly evidenceBucket: string;
+  readonly topicArn: string;
+}
+
+export interface RecordDeps {
+  readonly factory: ClientFactory;
+  readonly config: RecordConfig;
+  readonly log: Log;
+  readonly now?: () => Date;
+}
+
+export interface OutcomeResult {
+  incidentId: string | null;
+  outcome: Decision['outcome'];
+  summary: string;
+  failures: Decision['failures'];
+  awaitSnapshots: boolean;
+  snapshotIds: string[];
+  snapshotPollSeconds: number;
+}
+
+interface AfterState {
+  capturedAt: string;
+  state: string | undefined;
+  networkInterfaces: Array<{ networkInterfaceId: string | undefined; groupIds: string[] }>;
+  iamInstanceProfileAssociations: Array<{ associationId: string | undefined; arn: string | undefined; state: string | undefined }>;
+}
+
+async function captureAfterState(target: Target, requestId: string, deps: RecordDeps, now: string): Promise<AfterState> {
+  const { ec2 } = await deps.factory.forTarget(target, `cordon-${requestId}`);
+  const [described, associations] = await Promise.all([
+    ec2.send(new DescribeInstancesCommand({ InstanceIds: [target.instanceId] })),
+    ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [target.instanceId] }] }),
+    ),
+  ]);
+  const instance = described.Reservations?.[0]?.Instances?.[0];
+  return {
+    capturedAt: now,
+    state: instance?.State?.Name,
+    networkInterfaces: (instance?.NetworkInterfaces ?? []).map((n) => ({
+      networkInterfaceId: n.NetworkInterfaceId,
+      groupIds: (n.Groups ?? []).map((g) => g.GroupId ?? ''),
+    })),
+    iamInstanceProfileAssociations: (associations.IamInstanceProfileAssociations ?? []).map((a) => ({
+      associationId: a.AssociationId,
+      arn: a.IamInstanceProfile?.Arn,
+      state: a.State,
+    })),
+  };
+}
+
+/** SNS subjects: ASCII, at most 100 characters. */
+function subject(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+}
+
+async function notify(deps: RecordDeps, subjectLine: string, message: Record<string, unknown>, outcome: string): Promise<string | undefined> {
+  const { sns } = deps.factory.hub();
+  const out = await sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: subject(subjectLine),
+      Message: JSON.stringify(message, null, 2),
+      MessageAttributes: { outcome: { DataType: 'String', StringValue: outcome } },
+    }),
+  );
+  return out.MessageId;
+}
+
+export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome' }>, deps: RecordDeps): Promise<OutcomeResult> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const { state } = input;
+  const decision = decideOutcome(state);
+  const parsed = ResponseRequest.safeParse(state.request);
+  const { ddb, s3 } = deps.factory.hub();
+
+  const snapshotBranch = state.branches?.find((b) => b.action === 'snapshot' && b.status === 'started');
+  const snapshotIds = z
+    .array(z.object({ snapshotId: z.string() }).passthrough())
+    .parse(snapshotBranch?.snapshots ?? [])
+    .map((s) => s.snapshotId);
+  const pollSeconds = typeof snapshotBranch?.pollSeconds === 'number' ? snapshotBranch.pollSeconds : 60;
+
+  if (!parsed.success) {
+    // A request that never validated has no trustworthy target: record it apart, and say so.
+    const digest = createHash('sha256').update(input.executionArn).digest('hex').slice(0, 16);
+    await ddb.send(
+      new PutCommand({
+        TableName: deps.config.ledgerTable,
+        Item: {
+          pk: 'REJECTED',
+          sk: `${now}#${digest}`,
+          executionArn: input.executionArn,
+          outcome: 'failed',
+          failures: decision.failures,
+          recordedAt: now,
+        },
+      }),
+    );
+    await notify(deps, '[cordon] failed: invalid response request', { outcome: 'failed', executionArn: input.executionArn, failures: decision.failures }, 'failed');
+    return { incidentId: null, outcome: 'failed', summary: decision.summary, failures: decision.failures, awaitSnapshots: false, snapshotIds: [], snapshotPollSeconds: pollSeconds };
+  }
+
+  const request = parsed.data;
+  const incidentId = state.before?.incidentId ?? incidentIdFor(request.target);
+  const prefix = `${incidentPrefix(incidentId)}responses/${request.requestId}/`;
+
+  let afterState: EvidenceObject | { status: 'not-captured'; error: string; cause: string } | undefined;
+  if (state.before && !state.before.exempt) {
+    try {
+      const after = await captureAfterState(request.target, request.requestId, deps, now);
+      afterState = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}after-state.json`, after);
+    } catch (err) {
+      // The outcome must still be recorded and notified; the gap is written down.
+      afterState = { status: 'not-captured', ...errorSummary(err) };
+      deps.log.warn('after-state not captured', { incidentId, ...errorSummary(err) });
+    }
+  }
+
+  const outcomeDocument = {
+    incidentId,
+    requestId: request.requestId,
+    executionArn: input.executionArn,
+    target: request.target,
+    finding: request.finding ?? null,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    source: request.source,
+    outcome: decision.outcome,
+    summary: decision.summary,
+    failures: decision.failures,
+    actions: decision.actions,
+    protect: state.protect ?? null,
+    recordedAt: now,
+  };
+  const outcomeObject = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}outcome.json`, outcomeDocument);
+
+  if (state.before) {
+    await recordResponseOutcome(
+      ddb,
+      deps.config.ledgerTable,
+      incidentId,
+      request.requestId,
+      {
+        status: decision.outcome,
+        outcome: decision.outcome,
+        summary: decision.summary,
+        failures: decision.failures,
+        actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
+        executionArn: input.executionArn,
+        recordedAt: now,
+        snapshotIds,
+      },
+      decision.outcome,
+      now,
+    );
+    await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'outcome', outcomeObject);
+    if (afterState && 'key' in afterState) {
+      await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'afterState', afterState);
+    }
+  } else {
+    // Capture failed before the response item existed: write one that says so.
+    await ddb.send(
+      new PutCommand({
+        TableName: deps.config.ledgerTable,
+        Item: {
+          pk: incidentId,
+          sk: `RESPONSE#${request.requestId}`,
+          request,
+          status: 'failed',
+          outcome: 'failed',
+          summary: decision.summary,
+          failures: decision.failures,
+          executionArn: input.executionArn,
+          recordedAt: now,
+          evidence: { outcome: outcomeObject },
+        },
+      }),
+    );
+  }
+
+  await notify(
+    deps,
+    `[cordon] ${decision.outcome}: ${request.target.instanceId} in ${request.target.accountId}/${request.target.region}`,
+    { ...outcomeDocument, actions: decision.actions.map((a) => ({ action: a.action, status: a.status })), evidence: { outcome: outcomeObject.key, afterState: afterState ?? null } },
+    decision.outcome,
+  );
+  deps.log.info('response recorded', { incidentId, requestId: request.requestId, outcome: decision.outcome });
+
+  return {
+    incidentId,
+    outcome: decision.outcome,
+    summary: decision.summary,
+    failures: decision.failures,
+    awaitSnapshots: snapshotIds.length > 0,
+    snapshotIds,
+    snapshotPollSeconds: pollSeconds,
+  };
+}
+
+export interface EvidenceResult {
+  snapshots: 'completed' | 'incomplete';
+  failed: string[];
+}
+
+export async function recordSnapshotEvidence(input: Extract<RecordInput, { step: 'evidence' }>, deps: RecordDeps): Promise<EvidenceResult> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const { state } = input;
+  const request = ResponseRequest.parse(state.request);
+  const incidentId = state.outcome.incidentId;
+  const progress = state.snapshotProgress;
+  const snapshots = progress?.snapshots ?? [];
+  const failed = snapshots.filter((s) => s.state !== 'completed').map((s) => `${s.snapshotId}: ${s.state}`);
+  if (state.snapshotFailure) failed.push(`CheckSnapshots: ${state.snapshotFailure.Error ?? 'Error'}: ${state.snapshotFailure.Cause ?? ''}`.slice(0, 600));
+  if (progress?.timedOut) failed.push('the snapshot wait cap was reached before every snapshot completed');
+  const status: EvidenceResult['snapshots'] = failed.length ? 'incomplete' : 'completed';
+
+  const { ddb } = deps.factory.hub();
+  await ddb.send(
+    new UpdateCommand({
+      TableName: deps.config.ledgerTable,
+      Key: { pk: incidentId, sk: `RESPONSE#${request.requestId}` },
+      UpdateExpression: 'SET snapshots = :s, snapshotStatus = :st, snapshotFailures = :f, updatedAt = :now',
+      ExpressionAttributeValues: { ':s': snapshots, ':st': status, ':f': failed, ':now': now },
+    }),
+  );
+  if (status !== 'completed') {
+    await notify(
+      deps,
+      `[cordon] evidence incomplete: ${request.target.instanceId}`,
+      { incidentId, requestId: request.requestId, executionArn: input.executionArn, snapshots, failed },
+      'evidence-incomplete',
+    );
+  }
+  return { snapshots: status, failed };
+}
+
+export async function record(input: RecordInput, deps: RecordDeps): Promise<OutcomeResult | EvidenceResult> {
+  return input.step === 'outcome' ? recordOutcome(input, deps) : recordSnapshotEvidence(input, deps);
+}
