@@ -18,3 +18,4 @@ if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !==
 process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';
 process.env.AWS_SECRET_ACCESS_KEY = 'test-only-not-a-secret';
 process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-1';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';

@@ -1,0 +1,629 @@
+/**
+ * A small stateful AWS account for workflow tests: enough EC2, IAM, Auto
+ * Scaling, DynamoDB, S3 and SNS behaviour that tests can assert outcomes
+ * (which groups an ENI ends up in, what the role policy denies, what the
+ * ledger holds) rather than only which calls were made. Wired in through
+ * aws-sdk-client-mock, so the real handlers run unchanged.
+ * Commands it does not model fail loudly.
+ */
+import { createHash } from 'node:crypto';
+import * as asg from '@aws-sdk/client-auto-scaling';
+import * as ec2 from '@aws-sdk/client-ec2';
+import * as iam from '@aws-sdk/client-iam';
+import * as s3 from '@aws-sdk/client-s3';
+import * as sns from '@aws-sdk/client-sns';
+import * as ddb from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export interface FakeEni {
+  id: string;
+  vpcId: string;
+  subnetId: string;
+  deviceIndex: number;
+  groups: string[];
+  ipv6: string[];
+  privateIp: string;
+  conntrack?: { TcpEstablishedTimeout?: number; UdpStreamTimeout?: number; UdpTimeout?: number };
+}
+export interface FakeInstance {
+  id: string;
+  state: string;
+  nitro: boolean;
+  enis: string[];
+  tags: Record<string, string>;
+  volumes: Array<{ volumeId: string; device: string; deleteOnTermination: boolean; size: number }>;
+  disableApiTermination: boolean;
+  shutdownBehavior: 'stop' | 'terminate';
+}
+export interface FakeRule {
+  id: string;
+  egress: boolean;
+  protocol: string;
+  cidr4?: string;
+  cidr6?: string;
+}
+export interface FakeGroup {
+  id: string;
+  vpcId: string;
+  name: string;
+  tags: Record<string, string>;
+  rules: FakeRule[];
+}
+export interface Call {
+  service: string;
+  command: string;
+  input: Record<string, unknown>;
+}
+
+type Handler = (input: never) => unknown;
+
+function awsError(name: string, message = name): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+let counter = 0;
+const hexId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(17, '0')}`;
+
+export class FakeAws {
+  readonly accountId: string;
+  readonly region: string;
+  readonly instances = new Map<string, FakeInstance>();
+  readonly enis = new Map<string, FakeEni>();
+  readonly groups = new Map<string, FakeGroup>();
+  readonly vpcs = new Map<string, { ipv6: boolean }>();
+  readonly associations = new Map<string, { instanceId: string; profileArn: string; state: string }>();
+  readonly profiles = new Map<string, { arn: string; roleName: string | null }>();
+  readonly roles = new Map<string, { inline: Map<string, string> }>();
+  readonly autoScaling = new Map<string, string>();
+  readonly flowLogs: Array<{ id: string; resourceId: string; trafficType: string; status: string; destination?: string; input?: unknown }> = [];
+  readonly snapshots = new Map<string, { id: string; volumeId: string; state: string; size: number; tags: Record<string, string>; startTime: Date; checks: number }>();
+  readonly items = new Map<string, Record<string, unknown>>();
+  readonly objects = new Map<string, { body: Buffer; checksumSha256?: string; contentType?: string }>();
+  readonly messages: Array<{ subject?: string; message: string; attributes: unknown }> = [];
+  readonly calls: Call[] = [];
+  /** Errors to throw on the next calls of a command, in order. */
+  private readonly failures = new Map<string, Error[]>();
+  /** How many DescribeSnapshots checks a snapshot stays pending; its final state. */
+  snapshotBehaviour: { pendingChecks: number; finalState: (volumeId: string) => string } = {
+    pendingChecks: 1,
+    finalState: () => 'completed',
+  };
+  private stubs: Array<{ restore(): void }> = [];
+
+  constructor(accountId = '111122223333', region = 'us-east-1') {
+    this.accountId = accountId;
+    this.region = region;
+  }
+
+  /** Make the next `times` calls of `command` fail with an AWS error named `name`. */
+  failNext(command: string, name: string, times = 1, message?: string): void {
+    const list = this.failures.get(command) ?? [];
+    for (let i = 0; i < times; i++) list.push(awsError(name, message ?? `${name} (injected)`));
+    this.failures.set(command, list);
+  }
+
+  callsOf(command: string): Call[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  indexOf(command: string, predicate: (input: Record<string, unknown>) => boolean = () => true): number {
+    return this.calls.findIndex((c) => c.command === command && predicate(c.input));
+  }
+
+  // ------------------------------------------------------------------ wiring
+  install(): this {
+    const wire = (service: string, client: unknown, table: Array<[unknown, Handler]>) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const stub = mockClient(client as never) as any;
+      // Anything not modelled fails loudly. (Registered first: the per-command fakes below take precedence.)
+      stub.callsFake((input: unknown) => {
+        throw new Error(`FakeAws: ${service} command not modelled: ${JSON.stringify(input).slice(0, 200)}`);
+      });
+      for (const [command, handler] of table) {
+        const name = (command as { name: string }).name.replace(/Command$/, '');
+        stub.on(command as never).callsFake(async (input: Record<string, unknown>) => {
+          this.calls.push({ service, command: name, input: structuredClone(input) });
+          const queued = this.failures.get(name);
+          if (queued?.length) throw queued.shift();
+          return handler(input as never);
+        });
+      }
+      this.stubs.push(stub);
+    };
+    wire('ec2', ec2.EC2Client, [
+      [ec2.DescribeInstancesCommand, (i) => this.describeInstances(i)],
+      [ec2.DescribeInstanceAttributeCommand, (i) => this.describeInstanceAttribute(i)],
+      [ec2.DescribeIamInstanceProfileAssociationsCommand, (i) => this.describeAssociations(i)],
+      [ec2.ModifyInstanceAttributeCommand, (i) => this.modifyInstanceAttribute(i)],
+      [ec2.DescribeSecurityGroupsCommand, (i) => this.describeGroups(i)],
+      [ec2.CreateSecurityGroupCommand, (i) => this.createGroup(i)],
+      [ec2.DescribeSecurityGroupRulesCommand, (i) => this.describeRules(i)],
+      [ec2.AuthorizeSecurityGroupIngressCommand, (i) => this.authorize(i, false)],
+      [ec2.AuthorizeSecurityGroupEgressCommand, (i) => this.authorize(i, true)],
+      [ec2.RevokeSecurityGroupIngressCommand, (i) => this.revoke(i)],
+      [ec2.RevokeSecurityGroupEgressCommand, (i) => this.revoke(i)],
+      [ec2.ModifyNetworkInterfaceAttributeCommand, (i) => this.modifyEni(i)],
+      [ec2.DescribeNetworkInterfacesCommand, (i) => this.describeEnis(i)],
+      [ec2.DisassociateIamInstanceProfileCommand, (i) => this.disassociate(i)],
+      [ec2.DescribeFlowLogsCommand, (i) => this.describeFlowLogs(i)],
+      [ec2.CreateFlowLogsCommand, (i) => this.createFlowLogs(i)],
+      [ec2.CreateSnapshotsCommand, (i) => this.createSnapshots(i)],
+      [ec2.DescribeSnapshotsCommand, (i) => this.describeSnapshots(i)],
+      [ec2.CreateTagsCommand, (i) => this.createTags(i)],
+    ]);
+    wire('iam', iam.IAMClient, [
+      [iam.GetInstanceProfileCommand, (i) => this.getInstanceProfile(i)],
+      [iam.ListInstanceProfilesForRoleCommand, (i) => this.listProfilesForRole(i)],
+      [iam.GetRolePolicyCommand, (i) => this.getRolePolicy(i)],
+      [iam.PutRolePolicyCommand, (i) => this.putRolePolicy(i)],
+    ]);
+    wire('autoscaling', asg.AutoScalingClient, [
+      [asg.DescribeAutoScalingInstancesCommand, (i) => this.describeAsgInstances(i)],
+      [asg.DetachInstancesCommand, (i) => this.detachInstances(i)],
+    ]);
+    wire('dynamodb', ddb.DynamoDBDocumentClient, [
+      [ddb.UpdateCommand, (i) => this.ddbUpdate(i)],
+      [ddb.PutCommand, (i) => this.ddbPut(i)],
+      [ddb.GetCommand, (i) => this.ddbGet(i)],
+    ]);
+    wire('s3', s3.S3Client, [[s3.PutObjectCommand, (i) => this.putObject(i)]]);
+    wire('sns', sns.SNSClient, [[sns.PublishCommand, (i) => this.publish(i)]]);
+    return this;
+  }
+
+  restore(): void {
+    for (const s of this.stubs) s.restore();
+    this.stubs = [];
+  }
+
+  // ------------------------------------------------------------------ builders
+  addVpc(vpcId: string, ipv6 = false): void {
+    this.vpcs.set(vpcId, { ipv6 });
+  }
+
+  addGroup(vpcId: string, name: string, tags: Record<string, string> = {}): string {
+    const id = hexId('sg');
+    const rules: FakeRule[] = [{ id: hexId('sgr'), egress: true, protocol: '-1', cidr4: '0.0.0.0/0' }];
+    if (this.vpcs.get(vpcId)?.ipv6) rules.push({ id: hexId('sgr'), egress: true, protocol: '-1', cidr6: '::/0' });
+    this.groups.set(id, { id, vpcId, name, tags, rules });
+    return id;
+  }
+
+  addInstance(spec: {
+    id: string;
+    enis: Array<Omit<FakeEni, 'id' | 'deviceIndex'> & { id?: string }>;
+    tags?: Record<string, string>;
+    profile?: { name: string; roleName: string | null };
+    autoScalingGroup?: string;
+    volumes?: FakeInstance['volumes'];
+    nitro?: boolean;
+    state?: string;
+  }): FakeInstance {
+    const enis = spec.enis.map((e, deviceIndex) => {
+      const eni: FakeEni = { ...e, id: e.id ?? hexId('eni'), deviceIndex };
+      this.enis.set(eni.id, eni);
+      if (!this.vpcs.has(eni.vpcId)) this.addVpc(eni.vpcId, eni.ipv6.length > 0);
+      return eni.id;
+    });
+    const instance: FakeInstance = {
+      id: spec.id,
+      state: spec.state ?? 'running',
+      nitro: spec.nitro ?? true,
+      enis,
+      tags: spec.tags ?? {},
+      volumes: spec.volumes ?? [],
+      disableApiTermination: false,
+      shutdownBehavior: 'stop',
+    };
+    this.instances.set(spec.id, instance);
+    if (spec.profile) {
+      const arn = `arn:aws:iam::${this.accountId}:instance-profile/${spec.profile.name}`;
+      this.profiles.set(spec.profile.name, { arn, roleName: spec.profile.roleName });
+      if (spec.profile.roleName && !this.roles.has(spec.profile.roleName)) {
+        this.roles.set(spec.profile.roleName, { inline: new Map() });
+      }
+      this.associations.set(hexId('iip-assoc'), { instanceId: spec.id, profileArn: arn, state: 'associated' });
+    }
+    if (spec.autoScalingGroup) this.autoScaling.set(spec.id, spec.autoScalingGroup);
+    return instance;
+  }
+
+  instanceArn(instanceId: string): string {
+    return `arn:aws:ec2:${this.region}:${this.accountId}:instance/${instanceId}`;
+  }
+
+  // ------------------------------------------------------------------ outcome queries
+  /** Would a request signed with credentials issued to `instanceId` at `issuedAt` be denied by an inline policy? */
+  credentialsDenied(roleName: string, instanceId: string, issuedAt: Date): boolean {
+    const role = this.roles.get(roleName);
+    if (!role) return false;
+    for (const text of role.inline.values()) {
+      const doc = JSON.parse(text) as { Statement: Array<{ Effect: string; Condition?: Record<string, Record<string, unknown>> }> };
+      for (const s of doc.Statement) {
+        if (s.Effect !== 'Deny') continue;
+        const arns = s.Condition?.StringEquals?.['ec2:SourceInstanceARN'];
+        if (arns !== undefined && [arns].flat().includes(this.instanceArn(instanceId))) return true;
+        const before = s.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+        if (typeof before === 'string' && issuedAt.getTime() < Date.parse(before)) return true;
+      }
+    }
+    return false;
+  }
+
+  item(pk: string, sk: string): Record<string, unknown> | undefined {
+    return this.items.get(`${pk}|${sk}`);
+  }
+
+  // ------------------------------------------------------------------ EC2
+  private instance(id: string): FakeInstance {
+    const i = this.instances.get(id);
+    if (!i) throw awsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    return i;
+  }
+
+  private describeInstances(input: ec2.DescribeInstancesCommandInput) {
+    let list: FakeInstance[];
+    if (input.InstanceIds) list = input.InstanceIds.map((id) => this.instance(id));
+    else {
+      list = [...this.instances.values()];
+      for (const f of input.Filters ?? []) {
+        if (f.Name === 'iam-instance-profile.arn') {
+          list = list.filter((i) =>
+            [...this.associations.values()].some((a) => a.instanceId === i.id && a.state === 'associated' && f.Values?.includes(a.profileArn)),
+          );
+        } else if (f.Name === 'instance-state-name') list = list.filter((i) => f.Values?.includes(i.state));
+        else throw new Error(`FakeAws: DescribeInstances filter ${f.Name} not modelled`);
+      }
+    }
+    return {
+      Reservations: list.map((i) => ({
+        Instances: [
+          {
+            InstanceId: i.id,
+            State: { Name: i.state },
+            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+            NetworkInterfaces: i.enis.map((id) => {
+              const e = this.enis.get(id) as FakeEni;
+              return {
+                NetworkInterfaceId: e.id,
+                VpcId: e.vpcId,
+                SubnetId: e.subnetId,
+                PrivateIpAddress: e.privateIp,
+                Attachment: { DeviceIndex: e.deviceIndex },
+                Groups: e.groups.map((g) => ({ GroupId: g, GroupName: this.groups.get(g)?.name })),
+                Ipv6Addresses: e.ipv6.map((a) => ({ Ipv6Address: a })),
+                ConnectionTrackingConfiguration: e.conntrack,
+              };
+            }),
+            BlockDeviceMappings: i.volumes.map((v) => ({
+              DeviceName: v.device,
+              Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination },
+            })),
+          },
+        ],
+      })),
+    };
+  }
+
+  private describeInstanceAttribute(input: ec2.DescribeInstanceAttributeCommandInput) {
+    const i = this.instance(input.InstanceId as string);
+    if (input.Attribute === 'disableApiTermination') return { DisableApiTermination: { Value: i.disableApiTermination } };
+    if (input.Attribute === 'instanceInitiatedShutdownBehavior') return { InstanceInitiatedShutdownBehavior: { Value: i.shutdownBehavior } };
+    throw new Error(`FakeAws: attribute ${input.Attribute} not modelled`);
+  }
+
+  private modifyInstanceAttribute(input: ec2.ModifyInstanceAttributeCommandInput) {
+    const i = this.instance(input.InstanceId as string);
+    if (input.Groups) {
+      if (i.enis.length > 1) {
+        throw awsError('InvalidInstanceID', 'There are multiple interfaces attached to instance. Please specify an interface ID for the operation instead.');
+      }
+    }
+    if (input.DisableApiTermination) i.disableApiTermination = Boolean(input.DisableApiTermination.Value);
+    return {};
+  }
+
+  private describeAssociations(input: ec2.DescribeIamInstanceProfileAssociationsCommandInput) {
+    const byInstance = input.Filters?.find((f) => f.Name === 'instance-id')?.Values;
+    const states = input.Filters?.find((f) => f.Name === 'state')?.Values;
+    return {
+      IamInstanceProfileAssociations: [...this.associations.entries()]
+        .filter(([, a]) => (!byInstance || byInstance.includes(a.instanceId)) && (!states || states.includes(a.state)))
+        .map(([id, a]) => ({ AssociationId: id, InstanceId: a.instanceId, IamInstanceProfile: { Arn: a.profileArn }, State: a.state })),
+    };
+  }
+
+  private disassociate(input: ec2.DisassociateIamInstanceProfileCommandInput) {
+    const a = this.associations.get(input.AssociationId as string);
+    if (!a || a.state !== 'associated') throw awsError('InvalidAssociationID.NotFound');
+    a.state = 'disassociated';
+    return { IamInstanceProfileAssociation: { AssociationId: input.AssociationId, State: 'disassociating' } };
+  }
+
+  private describeGroups(input: ec2.DescribeSecurityGroupsCommandInput) {
+    let list = [...this.groups.values()];
+    for (const f of input.Filters ?? []) {
+      const values = f.Values ?? [];
+      if (f.Name === 'vpc-id') list = list.filter((g) => values.includes(g.vpcId));
+      else if (f.Name === 'group-name') list = list.filter((g) => values.includes(g.name));
+      else if (f.Name?.startsWith('tag:')) {
+        const key = f.Name.slice(4);
+        list = list.filter((g) => g.tags[key] !== undefined && values.includes(g.tags[key] as string));
+      } else throw new Error(`FakeAws: DescribeSecurityGroups filter ${f.Name} not modelled`);
+    }
+    return { SecurityGroups: list.map((g) => ({ GroupId: g.id, GroupName: g.name, VpcId: g.vpcId })) };
+  }
+
+  private createGroup(input: ec2.CreateSecurityGroupCommandInput) {
+    const vpcId = input.VpcId as string;
+    if (!this.vpcs.has(vpcId)) throw awsError('InvalidVpcID.NotFound');
+    if ([...this.groups.values()].some((g) => g.vpcId === vpcId && g.name === input.GroupName)) throw awsError('InvalidGroup.Duplicate');
+    const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const id = this.addGroup(vpcId, input.GroupName as string, tags as Record<string, string>);
+    return { GroupId: id };
+  }
+
+  private group(id: string): FakeGroup {
+    const g = this.groups.get(id);
+    if (!g) throw awsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+    return g;
+  }
+
+  private describeRules(input: ec2.DescribeSecurityGroupRulesCommandInput) {
+    const ids = input.Filters?.find((f) => f.Name === 'group-id')?.Values ?? [];
+    const rules = ids.flatMap((id) =>
+      this.group(id).rules.map((r) => ({
+        SecurityGroupRuleId: r.id,
+        GroupId: id,
+        IsEgress: r.egress,
+        IpProtocol: r.protocol,
+        CidrIpv4: r.cidr4,
+        CidrIpv6: r.cidr6,
+      })),
+    );
+    return { SecurityGroupRules: rules };
+  }
+
+  private authorize(input: ec2.AuthorizeSecurityGroupIngressCommandInput, egress: boolean) {
+    const g = this.group(input.GroupId as string);
+    const added: FakeRule[] = [];
+    for (const p of input.IpPermissions ?? []) {
+      for (const r of p.IpRanges ?? []) added.push({ id: hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr4: r.CidrIp });
+      for (const r of p.Ipv6Ranges ?? []) added.push({ id: hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr6: r.CidrIpv6 });
+    }
+    for (const a of added) {
+      if (g.rules.some((r) => r.egress === a.egress && r.protocol === a.protocol && r.cidr4 === a.cidr4 && r.cidr6 === a.cidr6)) {
+        throw awsError('InvalidPermission.Duplicate');
+      }
+    }
+    g.rules.push(...added);
+    return { Return: true };
+  }
+
+  private revoke(input: ec2.RevokeSecurityGroupEgressCommandInput) {
+    const g = this.group(input.GroupId as string);
+    for (const id of input.SecurityGroupRuleIds ?? []) {
+      if (!g.rules.some((r) => r.id === id)) throw awsError('InvalidSecurityGroupRuleId.NotFound');
+    }
+    g.rules = g.rules.filter((r) => !input.SecurityGroupRuleIds?.includes(r.id));
+    return { Return: true };
+  }
+
+  private eni(id: string): FakeEni {
+    const e = this.enis.get(id);
+    if (!e) throw awsError('InvalidNetworkInterfaceID.NotFound');
+    return e;
+  }
+
+  private modifyEni(input: ec2.ModifyNetworkInterfaceAttributeCommandInput) {
+    const e = this.eni(input.NetworkInterfaceId as string);
+    if (input.Groups) {
+      for (const g of input.Groups) if (this.group(g).vpcId !== e.vpcId) throw awsError('InvalidGroup.NotFound');
+      e.groups = [...input.Groups];
+    }
+    if (input.ConnectionTrackingSpecification) {
+      const owner = [...this.instances.values()].find((i) => i.enis.includes(e.id));
+      if (owner && !owner.nitro) throw awsError('UnsupportedOperation', 'connection tracking configuration requires a Nitro instance');
+      e.conntrack = { ...e.conntrack, ...input.ConnectionTrackingSpecification };
+    }
+    return {};
+  }
+
+  private describeEnis(input: ec2.DescribeNetworkInterfacesCommandInput) {
+    return {
+      NetworkInterfaces: (input.NetworkInterfaceIds ?? []).map((id) => {
+        const e = this.eni(id);
+        return { NetworkInterfaceId: e.id, VpcId: e.vpcId, Groups: e.groups.map((g) => ({ GroupId: g })) };
+      }),
+    };
+  }
+
+  private describeFlowLogs(input: ec2.DescribeFlowLogsCommandInput) {
+    const ids = input.Filter?.find((f) => f.Name === 'resource-id')?.Values ?? [];
+    return {
+      FlowLogs: this.flowLogs
+        .filter((f) => ids.includes(f.resourceId))
+        .map((f) => ({ FlowLogId: f.id, ResourceId: f.resourceId, TrafficType: f.trafficType, FlowLogStatus: f.status, LogDestination: f.destination })),
+    };
+  }
+
+  private createFlowLogs(input: ec2.CreateFlowLogsCommandInput) {
+    const ids: string[] = [];
+    for (const resourceId of input.ResourceIds ?? []) {
+      const id = hexId('fl');
+      this.flowLogs.push({ id, resourceId, trafficType: input.TrafficType as string, status: 'ACTIVE', destination: input.LogDestination, input });
+      ids.push(id);
+    }
+    return { FlowLogIds: ids, Unsuccessful: [] };
+  }
+
+  private createSnapshots(input: ec2.CreateSnapshotsCommandInput) {
+    const i = this.instance(input.InstanceSpecification?.InstanceId as string);
+    const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key as string, t.Value as string]));
+    const created = i.volumes.map((v) => {
+      const id = hexId('snap');
+      const snap = { id, volumeId: v.volumeId, state: 'pending', size: v.size, tags: { ...tags }, startTime: new Date(), checks: 0 };
+      this.snapshots.set(id, snap);
+      return { SnapshotId: id, VolumeId: v.volumeId, State: 'pending', VolumeSize: v.size, StartTime: snap.startTime };
+    });
+    return { Snapshots: created };
+  }
+
+  private describeSnapshots(input: ec2.DescribeSnapshotsCommandInput) {
+    let list = [...this.snapshots.values()];
+    if (input.SnapshotIds) {
+      list = input.SnapshotIds.map((id) => {
+        const s = this.snapshots.get(id);
+        if (!s) throw awsError('InvalidSnapshot.NotFound');
+        return s;
+      });
+      for (const s of list) {
+        s.checks += 1;
+        if (s.state === 'pending' && s.checks > this.snapshotBehaviour.pendingChecks) s.state = this.snapshotBehaviour.finalState(s.volumeId);
+      }
+    }
+    for (const f of input.Filters ?? []) {
+      const values = f.Values ?? [];
+      if (f.Name === 'volume-id') list = list.filter((s) => values.includes(s.volumeId));
+      else if (f.Name?.startsWith('tag:')) list = list.filter((s) => values.includes(s.tags[f.Name?.slice(4) as string] as string));
+      else throw new Error(`FakeAws: DescribeSnapshots filter ${f.Name} not modelled`);
+    }
+    return {
+      Snapshots: list.map((s) => ({
+        SnapshotId: s.id,
+        VolumeId: s.volumeId,
+        State: s.state,
+        Progress: s.state === 'completed' ? '100%' : '50%',
+        VolumeSize: s.size,
+        StartTime: s.startTime,
+      })),
+    };
+  }
+
+  private createTags(input: ec2.CreateTagsCommandInput) {
+    for (const id of input.Resources ?? []) {
+      const s = this.snapshots.get(id);
+      if (!s) throw awsError('InvalidID', `tagging ${id} is not modelled`);
+      for (const t of input.Tags ?? []) s.tags[t.Key as string] = t.Value as string;
+    }
+    return {};
+  }
+
+  // ------------------------------------------------------------------ IAM and Auto Scaling
+  private getInstanceProfile(input: iam.GetInstanceProfileCommandInput) {
+    const p = this.profiles.get(input.InstanceProfileName as string);
+    if (!p) throw awsError('NoSuchEntityException');
+    return { InstanceProfile: { Arn: p.arn, InstanceProfileName: input.InstanceProfileName, Roles: p.roleName ? [{ RoleName: p.roleName }] : [] } };
+  }
+
+  private listProfilesForRole(input: iam.ListInstanceProfilesForRoleCommandInput) {
+    return {
+      InstanceProfiles: [...this.profiles.values()].filter((p) => p.roleName === input.RoleName).map((p) => ({ Arn: p.arn })),
+      IsTruncated: false,
+    };
+  }
+
+  private getRolePolicy(input: iam.GetRolePolicyCommandInput) {
+    const doc = this.roles.get(input.RoleName as string)?.inline.get(input.PolicyName as string);
+    if (doc === undefined) throw awsError('NoSuchEntityException');
+    return { RoleName: input.RoleName, PolicyName: input.PolicyName, PolicyDocument: encodeURIComponent(doc) };
+  }
+
+  private putRolePolicy(input: iam.PutRolePolicyCommandInput) {
+    const role = this.roles.get(input.RoleName as string);
+    if (!role) throw awsError('NoSuchEntityException');
+    JSON.parse(input.PolicyDocument as string);
+    role.inline.set(input.PolicyName as string, input.PolicyDocument as string);
+    return {};
+  }
+
+  private describeAsgInstances(input: asg.DescribeAutoScalingInstancesCommandInput) {
+    return {
+      AutoScalingInstances: (input.InstanceIds ?? [])
+        .filter((id) => this.autoScaling.has(id))
+        .map((id) => ({ InstanceId: id, AutoScalingGroupName: this.autoScaling.get(id), LifecycleState: 'InService' })),
+    };
+  }
+
+  private detachInstances(input: asg.DetachInstancesCommandInput) {
+    for (const id of input.InstanceIds ?? []) {
+      if (this.autoScaling.get(id) !== input.AutoScalingGroupName) throw awsError('ValidationError', `instance ${id} is not part of ${input.AutoScalingGroupName}`);
+      this.autoScaling.delete(id);
+    }
+    return { Activities: [{ ActivityId: hexId('act') }] };
+  }
+
+  // ------------------------------------------------------------------ DynamoDB (the subset of expressions the ledger uses)
+  private key(k: Record<string, unknown>): string {
+    return `${String(k.pk)}|${String(k.sk)}`;
+  }
+
+  private ddbGet(input: ddb.GetCommandInput) {
+    const item = this.items.get(this.key(input.Key as Record<string, unknown>));
+    return { Item: item ? structuredClone(item) : undefined };
+  }
+
+  private ddbPut(input: ddb.PutCommandInput) {
+    const item = input.Item as Record<string, unknown>;
+    const k = this.key(item);
+    if (input.ConditionExpression) {
+      if (input.ConditionExpression !== 'attribute_not_exists(pk)') throw new Error(`FakeAws: condition ${input.ConditionExpression} not modelled`);
+      if (this.items.has(k)) throw awsError('ConditionalCheckFailedException');
+    }
+    this.items.set(k, structuredClone(item));
+    return {};
+  }
+
+  private ddbUpdate(input: ddb.UpdateCommandInput) {
+    const k = this.key(input.Key as Record<string, unknown>);
+    const old = this.items.get(k);
+    const item: Record<string, unknown> = old ? structuredClone(old) : { ...(input.Key as Record<string, unknown>) };
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    const path = (p: string) => p.trim().split('.').map((s) => names[s] ?? s);
+    const read = (p: string[]) => p.reduce<unknown>((o, s) => (o as Record<string, unknown> | undefined)?.[s], item);
+    const write = (p: string[], v: unknown) => {
+      let o = item;
+      for (const s of p.slice(0, -1)) {
+        if (typeof o[s] !== 'object' || o[s] === null) throw awsError('ValidationException', 'The document path provided in the update expression is invalid for update');
+        o = o[s] as Record<string, unknown>;
+      }
+      o[p[p.length - 1] as string] = structuredClone(v);
+    };
+    const expr = input.UpdateExpression as string;
+    const [, setPart = '', addPart = ''] = /^\s*SET\s+(.*?)(?:\s+ADD\s+(.*))?$/s.exec(expr) ?? [];
+    for (const clause of setPart.split(/,(?![^(]*\))/)) {
+      const [lhs, rhs] = clause.split('=').map((s) => s.trim()) as [string, string];
+      const m = /^if_not_exists\(([^,]+),\s*(:\w+)\)$/.exec(rhs);
+      if (m) write(path(lhs), read(path(m[1] as string)) ?? values[m[2] as string]);
+      else write(path(lhs), values[rhs]);
+    }
+    for (const clause of addPart ? addPart.split(',') : []) {
+      const [attr, val] = clause.trim().split(/\s+/) as [string, string];
+      const current = (read(path(attr)) as Set<unknown> | undefined) ?? new Set();
+      write(path(attr), new Set([...current, ...(values[val] as Set<unknown>)]));
+    }
+    this.items.set(k, item);
+    return { Attributes: input.ReturnValues === 'UPDATED_OLD' && old ? old : undefined };
+  }
+
+  // ------------------------------------------------------------------ S3 and SNS
+  private putObject(input: s3.PutObjectCommandInput) {
+    const body = Buffer.from(input.Body as Uint8Array);
+    const digest = createHash('sha256').update(body).digest('base64');
+    if (input.ChecksumSHA256 && input.ChecksumSHA256 !== digest) throw awsError('BadDigest', 'checksum mismatch');
+    if (!input.ChecksumAlgorithm && !input.ChecksumSHA256) {
+      throw awsError('InvalidRequest', 'Object Lock requires a checksum on PutObject');
+    }
+    this.objects.set(`${input.Bucket}/${input.Key}`, { body, checksumSha256: input.ChecksumSHA256, contentType: input.ContentType });
+    return { VersionId: hexId('v'), ChecksumSHA256: digest };
+  }
+
+  private publish(input: sns.PublishCommandInput) {
+    if ((input.Subject?.length ?? 0) > 100) throw awsError('InvalidParameter', 'Subject too long');
+    this.messages.push({ subject: input.Subject, message: input.Message as string, attributes: input.MessageAttributes });
+    return { MessageId: hexId('msg') };
+  }
+}
