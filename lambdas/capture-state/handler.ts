@@ -1,16 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createClientFactory } from '../shared/clients';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
+import { logger, productionFactory } from '../shared/lambda-runtime';
 import { CaptureInput } from '../shared/workflow';
 import { captureBeforeState, type CaptureDeps } from './capture-state';
-
-const logger = new Logger();
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): CaptureDeps {
   const partition = requireEnv('PARTITION', env);
   return {
-    factory: createClientFactory({ partition, responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env) }),
+    factory: productionFactory(env),
     config: {
       ledgerTable: requireEnv('LEDGER_TABLE', env),
       evidenceBucket: requireEnv('EVIDENCE_BUCKET', env),

@@ -11,7 +11,7 @@
  * unbounded string into a log line, a reason or an execution input.
  */
 import { z } from 'zod';
-import { AccountId, FindingId, InstanceId, Region, Text } from '../shared/schemas';
+import { AccountId, FindingId, InstanceId, MAX_TEXT, Region } from '../shared/schemas';
 
 /** EventBridge's own limit on an event's size (256 KiB). Anything larger is not a real event. */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -41,6 +41,18 @@ export const EventId = z
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits and . _ : -');
+
+/**
+ * A finding title or action name: one line, bounded, no control characters at all. Stricter
+ * than the shared `Text` (which allows tab and newline for multi-line reasons): no real
+ * GuardDuty or Security Hub title spans lines, and a forged line break is a log-injection attempt.
+ */
+export const SingleLineText = z
+  .string()
+  .min(1)
+  .max(MAX_TEXT)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
 
 const LooseText = z.string().max(MAX_LOOSE_TEXT, `must be at most ${MAX_LOOSE_TEXT} characters`);
 const Timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' });
@@ -116,7 +128,7 @@ export const GuardDutyFindingDetail = z.looseObject({
   severity: z.number().min(0, 'must be between 0 and 10').max(10, 'must be between 0 and 10'),
   createdAt: Timestamp.optional(),
   updatedAt: Timestamp,
-  title: Text,
+  title: SingleLineText,
   description: LooseText.optional(),
 });
 export type GuardDutyFindingDetail = z.infer<typeof GuardDutyFindingDetail>;
@@ -160,7 +172,7 @@ export const AsffFinding = z.looseObject({
       Label: z.string().max(32).optional(),
     })
     .optional(),
-  Title: Text,
+  Title: SingleLineText,
   Description: LooseText.optional(),
   ProductFields: z.record(z.string().max(256), z.string().max(4096)).optional(),
   Resources: z.array(AsffResource).min(1).max(MAX_FINDING_RESOURCES),
@@ -169,7 +181,7 @@ export const AsffFinding = z.looseObject({
 export type AsffFinding = z.infer<typeof AsffFinding>;
 
 const securityHubDetailShape = {
-  actionName: Text.max(64, 'must be at most 64 characters'),
+  actionName: SingleLineText.max(64, 'must be at most 64 characters'),
   actionDescription: LooseText.optional(),
 };
 

@@ -1,21 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createClientFactory } from '../shared/clients';
-import { requireEnv } from '../shared/env';
+import type { ClientFactory } from '../shared/clients';
 import { lambdaHandler, once } from '../shared/handler';
+import { logger, productionFactory } from '../shared/lambda-runtime';
 import { protectInstance, ProtectInput } from './protect';
 
-const logger = new Logger();
-
 export interface ProtectDeps {
-  readonly factory: ReturnType<typeof createClientFactory>;
+  readonly factory: ClientFactory;
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): ProtectDeps {
   return {
-    factory: createClientFactory({
-      partition: requireEnv('PARTITION', env),
-      responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env),
-    }),
+    factory: productionFactory(env),
   };
 }
 

@@ -1,17 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createClientFactory } from '../shared/clients';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
+import { logger, productionFactory } from '../shared/lambda-runtime';
 import { record, RecordInput, type RecordDeps } from './record';
-
-const logger = new Logger();
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): RecordDeps {
   return {
-    factory: createClientFactory({
-      partition: requireEnv('PARTITION', env),
-      responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env),
-    }),
+    factory: productionFactory(env),
     config: {
       ledgerTable: requireEnv('LEDGER_TABLE', env),
       evidenceBucket: requireEnv('EVIDENCE_BUCKET', env),

@@ -92,7 +92,6 @@ async function captureAfterState(target: Target, requestId: string, deps: Record
 
 /** SNS subjects: ASCII, at most 100 characters. */
 function subject(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
 }
 

@@ -41,6 +41,8 @@ export interface ClientFactoryOptions {
   readonly responderRoleName: string;
   /** SDK retry attempts before the error surfaces to Step Functions' own Retry. */
   readonly maxAttempts?: number;
+  /** Instrument each client (Powertools Tracer's captureAWSv3Client in Lambda). */
+  readonly instrument?: <T>(client: T) => T;
 }
 
 const SESSION_SECONDS = 900;
@@ -62,18 +64,19 @@ export function responderRoleArn(partition: string, accountId: string, roleName:
  */
 export function createClientFactory(options: ClientFactoryOptions): ClientFactory {
   const maxAttempts = options.maxAttempts ?? 3;
+  const wrap = options.instrument ?? (<T>(client: T) => client);
   let hubClients: HubClients | undefined;
   const credentialCache = new Map<string, AwsCredentialIdentity>();
 
   const hub = (): HubClients => {
     if (!hubClients) {
       hubClients = {
-        s3: new S3Client({ maxAttempts }),
-        ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts }), {
+        s3: wrap(new S3Client({ maxAttempts })),
+        ddb: DynamoDBDocumentClient.from(wrap(new DynamoDBClient({ maxAttempts })), {
           marshallOptions: { removeUndefinedValues: true },
         }),
-        sns: new SNSClient({ maxAttempts }),
-        sfn: new SFNClient({ maxAttempts }),
+        sns: wrap(new SNSClient({ maxAttempts })),
+        sfn: wrap(new SFNClient({ maxAttempts })),
       };
     }
     return hubClients;
@@ -85,7 +88,7 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     // Refresh five minutes before expiry so a long task never runs on dying credentials.
     if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
     const roleArn = responderRoleArn(options.partition, target.accountId, options.responderRoleName);
-    const sts = new STSClient({ region: target.region, maxAttempts });
+    const sts = wrap(new STSClient({ region: target.region, maxAttempts }));
     try {
       const out = await sts.send(
         new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(name), DurationSeconds: SESSION_SECONDS }),
@@ -115,9 +118,9 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     const credentials = await credentialsFor(target, name);
     const config = { region: target.region, credentials, maxAttempts };
     return {
-      ec2: new EC2Client(config),
-      iam: new IAMClient(config),
-      autoScaling: new AutoScalingClient(config),
+      ec2: wrap(new EC2Client(config)),
+      iam: wrap(new IAMClient(config)),
+      autoScaling: wrap(new AutoScalingClient(config)),
     };
   };
 

@@ -1,0 +1,20 @@
+/**
+ * What every production handler shares: the Powertools logger and tracer
+ * (created at import, the one side effect STYLE.md allows) and the client
+ * factory built from the environment on first use.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { createClientFactory, type ClientFactory } from './clients';
+import { requireEnv } from './env';
+
+export const logger = new Logger();
+export const tracer = new Tracer();
+
+export function productionFactory(env: NodeJS.ProcessEnv = process.env): ClientFactory {
+  return createClientFactory({
+    partition: requireEnv('PARTITION', env),
+    responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env),
+    instrument: (client) => tracer.captureAWSv3Client(client),
+  });
+}
