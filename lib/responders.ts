@@ -33,6 +33,18 @@ export const RESPONDERS: readonly ResponderSpec[] = [
     description: 'Detaches the instance from Auto Scaling and turns termination protection on',
   },
   {
+    name: 'preserve',
+    placeholder: 'PreserveFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Sets shutdown behaviour to stop, keeps volumes on termination, and deregisters the instance from target groups',
+  },
+  {
+    name: 'collect-evidence',
+    placeholder: 'CollectEvidenceFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Stores the instance description, console output and console screenshot in the evidence bucket',
+  },
+  {
     name: 'isolate',
     placeholder: 'IsolateFunctionArn',
     actsInMemberAccounts: true,
@@ -55,6 +67,12 @@ export const RESPONDERS: readonly ResponderSpec[] = [
     placeholder: 'SnapshotFunctionArn',
     actsInMemberAccounts: true,
     description: 'Creates crash-consistent snapshots of every attached EBS volume and reports their progress',
+  },
+  {
+    name: 'share-snapshot',
+    placeholder: 'ShareSnapshotFunctionArn',
+    actsInMemberAccounts: true,
+    description: 'Re-encrypts each snapshot under the evidence key, shares it with the hub, and copies it into the hub',
   },
   {
     name: 'record',

@@ -66,6 +66,31 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const { target } = request;
   const incidentId = incidentIdFor(target);
+  const instanceArn = `arn:${config.partition}:ec2:${target.region}:${target.accountId}:instance/${target.instanceId}`;
+  const { ddb, s3 } = deps.factory.hub();
+
+  // Claim the incident before touching the target: two executions racing on one instance must not both contain it.
+  const claim = await openIncident(ddb, config.ledgerTable, incidentId, request, now);
+  if (!claim.claimed) {
+    return BeforeSummary.parse({
+      incidentId,
+      exempt: false,
+      duplicate: true,
+      ownerRequestId: claim.ownerRequestId,
+      incidentStatus: claim.status,
+      deliveries: claim.deliveries,
+      instanceArn,
+      findingId: request.finding?.id ?? null,
+      autoScalingGroupName: null,
+      profile: null,
+      interfaces: [],
+      volumes: [],
+      settleSeconds: config.settleSeconds,
+      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      beforeStateKey: `${incidentPrefix(incidentId)}responses/${claim.ownerRequestId}/before-state.json`,
+    });
+  }
+
   const clients = await deps.factory.forTarget(target, `cordon-${request.requestId}`);
 
   let instance: Instance | undefined;
@@ -102,8 +127,6 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   const association = associations.IamInstanceProfileAssociations?.[0];
   const asgMember = asg.AutoScalingInstances?.find((a) => a.InstanceId === target.instanceId);
-  const instanceArn = `arn:${config.partition}:ec2:${target.region}:${target.accountId}:instance/${target.instanceId}`;
-
   const networkInterfaces = (instance.NetworkInterfaces ?? [])
     .filter((n) => n.NetworkInterfaceId && n.VpcId)
     .map((n) => ({
@@ -162,8 +185,6 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     quarantineRole: !exempt && requested.has('quarantineRole'),
   };
 
-  const { ddb, s3 } = deps.factory.hub();
-  await openIncident(ddb, config.ledgerTable, incidentId, request, now);
   const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
   // The first capture for this request wins: a retry must not replace it.
   const { written, item } = await putResponseOnce(ddb, config.ledgerTable, incidentId, request.requestId, {
@@ -192,6 +213,10 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   return BeforeSummary.parse({
     incidentId,
     exempt,
+    duplicate: false,
+    ownerRequestId: request.requestId,
+    incidentStatus: claim.status,
+    deliveries: claim.deliveries,
     instanceArn,
     findingId: request.finding?.id ?? null,
     autoScalingGroupName: kept.autoScaling?.groupName ?? null,

@@ -4,24 +4,29 @@
  *
  * Environment:
  * - `STATE_MACHINE_ARN`: the response workflow;
- * - `INTAKE_POLICY`: JSON of `IntakePolicy` (severity threshold, type lists, account/region scope).
+ * - `INTAKE_POLICY`: JSON of `IntakePolicy` (severity threshold, type lists, account/region scope);
+ * - `EVIDENCE_BUCKET` (optional): where the finding itself is kept, under incidents/<incidentId>/findings/.
  *
  * The role needs `states:StartExecution` on the state machine and `states:DescribeExecution`
  * on its executions (to tell a redelivery from a conflict).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { requireEnv } from '../shared/env';
+import { optionalEnv, requireEnv } from '../shared/env';
 import { describeZodError } from '../shared/schemas';
 import { IntakePolicy } from './decide';
 import { ExecutionConflictError, runIntake, type IntakeSummary } from './intake';
 
 const logger = new Logger();
 const sfn = new SFNClient({ maxAttempts: 3 });
+const s3 = new S3Client({ maxAttempts: 3 });
 
 export interface IntakeConfig {
   readonly stateMachineArn: string;
   readonly policy: IntakePolicy;
+  /** The evidence bucket (EVIDENCE_BUCKET); the raw finding is stored there. */
+  readonly evidenceBucket?: string;
 }
 
 /** Parse the environment once; a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
@@ -38,7 +43,8 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeCo
   if (!parsed.success) {
     throw new Error(`Environment variable INTAKE_POLICY is invalid: ${describeZodError(parsed.error)}`);
   }
-  return { stateMachineArn, policy: parsed.data };
+  const evidenceBucket = optionalEnv('EVIDENCE_BUCKET', env);
+  return { stateMachineArn, policy: parsed.data, ...(evidenceBucket ? { evidenceBucket } : {}) };
 }
 
 let config: IntakeConfig | undefined;
@@ -50,6 +56,7 @@ export const handler = async (event: unknown): Promise<IntakeSummary> => {
     stateMachineArn: config.stateMachineArn,
     policy: config.policy,
     log: logger,
+    ...(config.evidenceBucket ? { evidence: { s3, bucket: config.evidenceBucket } } : {}),
   });
   if (summary.conflicts.length > 0) {
     // Fail the invocation so the conflict reaches the function's error alarm and failure destination.

@@ -16,7 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
+import { incidentIdFor } from '../shared/ledger';
 import { classify, CordonError, errorSummary, isTransient } from '../shared/errors';
 import { decideAll, type Decision, type IntakePolicy } from './decide';
 
@@ -29,6 +32,8 @@ export interface IntakeLogger {
 
 export interface IntakeDeps {
   readonly sfn: SFNClient;
+  /** Where the finding itself is kept as evidence, before the workflow starts. */
+  readonly evidence?: { readonly s3: S3Client; readonly bucket: string };
   readonly stateMachineArn: string;
   readonly policy: IntakePolicy;
   readonly log: IntakeLogger;
@@ -149,6 +154,13 @@ export async function runIntake(event: unknown, deps: IntakeDeps): Promise<Intak
     const { requestId } = d.request;
     const name = executionName(requestId);
     const input = JSON.stringify(d.request);
+    if (deps.evidence && (d.request.source === 'guardduty' || d.request.source === 'securityhub')) {
+      // The finding itself, as delivered, is evidence: kept (with its SHA-256) before anything acts on it.
+      const key = `${incidentPrefix(incidentIdFor(d.request.target))}findings/${requestId}.json`;
+      await putJsonEvidence(deps.evidence.s3, deps.evidence.bucket, key, event).catch((err: unknown) => {
+        throw classify(err);
+      });
+    }
     try {
       const out = await deps.sfn.send(
         new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input }),

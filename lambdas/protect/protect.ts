@@ -34,7 +34,8 @@ export async function protectInstance(input: ProtectInput, deps: { factory: Clie
       // Describe first, so that a retried task does not fail on an instance it already detached.
       const current = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [target.instanceId] }));
       const member = current.AutoScalingInstances?.find((a) => a.InstanceId === target.instanceId);
-      if (!member) {
+      // After a detach the instance stays listed as Detaching while its load balancers drain: a retry must not detach again.
+      if (!member || member.LifecycleState === 'Detaching' || member.LifecycleState === 'Detached') {
         asgResult = { status: 'already-detached', groupName };
       } else {
         const out = await autoScaling.send(

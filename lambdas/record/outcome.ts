@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { BeforeSummary } from '../shared/workflow';
 
-export type Outcome = 'contained' | 'partially-contained' | 'failed' | 'exempt';
+export type Outcome = 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'duplicate';
 export type ActionStatus = 'succeeded' | 'failed' | 'not-applicable' | 'skipped';
 
 export interface ActionReport {
@@ -93,6 +93,14 @@ export function decideOutcome(state: WorkflowState): Decision {
     const f = state.failure;
     failures.push({ action: 'captureBeforeState', error: f?.Error ?? 'Error', cause: short(f?.Cause) });
     return { outcome: 'failed', actions, failures, summary: `nothing was changed: the before-state could not be captured (${f?.Error ?? 'Error'})` };
+  }
+  if (state.before.duplicate) {
+    return {
+      outcome: 'duplicate',
+      actions,
+      failures,
+      summary: `repeat delivery: appended to the incident (status ${state.before.incidentStatus}, contained by request ${state.before.ownerRequestId}); nothing re-run`,
+    };
   }
   if (state.before.exempt) {
     return { outcome: 'exempt', actions, failures, summary: 'the instance carries the exemption tag: recorded and notified, not contained' };

@@ -14,14 +14,19 @@ import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/
 import type { Log } from '../shared/handler';
 import { incidentIdFor, recordEvidence, recordResponseOutcome } from '../shared/ledger';
 import { ResponseRequest, type Target } from '../shared/schemas';
+import { collectJournal, writeManifest } from '../shared/manifest';
 import { decideOutcome, WorkflowState, type Decision } from './outcome';
 
+const RawState = z.record(z.string(), z.unknown());
+
+/** The state is kept raw (every task result's `awsCalls` journal is in it) and parsed where it is read. */
 export const RecordInput = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('outcome'), executionArn: z.string().min(1).max(2048), state: WorkflowState }),
-  z.object({
-    step: z.literal('evidence'),
-    executionArn: z.string().min(1).max(2048),
-    state: WorkflowState.extend({
+  z.object({ step: z.literal('outcome'), executionArn: z.string().min(1).max(2048), state: RawState }),
+  z.object({ step: z.literal('evidence'), executionArn: z.string().min(1).max(2048), state: RawState }),
+]);
+export type RecordInput = z.infer<typeof RecordInput>;
+
+const EvidenceState = WorkflowState.extend({
       outcome: z.object({ incidentId: z.string(), outcome: z.string(), snapshotIds: z.array(z.string()) }).passthrough(),
       snapshotProgress: z
         .object({
@@ -31,10 +36,8 @@ export const RecordInput = z.discriminatedUnion('step', [
         })
         .optional(),
       snapshotFailure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-    }),
-  }),
-]);
-export type RecordInput = z.infer<typeof RecordInput>;
+      shares: z.array(z.object({ snapshotId: z.string(), status: z.string() }).passthrough()).optional(),
+});
 
 export interface RecordConfig {
   readonly ledgerTable: string;
@@ -110,8 +113,9 @@ async function notify(deps: RecordDeps, subjectLine: string, message: Record<str
 
 export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome' }>, deps: RecordDeps): Promise<OutcomeResult> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
-  const { state } = input;
+  const state = WorkflowState.parse(input.state);
   const decision = decideOutcome(state);
+  const awsCalls = collectJournal(input.state);
   const parsed = ResponseRequest.safeParse(state.request);
   const { ddb, s3 } = deps.factory.hub();
 
@@ -147,7 +151,7 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
   const prefix = `${incidentPrefix(incidentId)}responses/${request.requestId}/`;
 
   let afterState: EvidenceObject | { status: 'not-captured'; error: string; cause: string } | undefined;
-  if (state.before && !state.before.exempt) {
+  if (state.before && !state.before.exempt && !state.before.duplicate) {
     try {
       const after = await captureAfterState(request.target, request.requestId, deps, now);
       afterState = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}after-state.json`, after);
@@ -176,7 +180,27 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
   };
   const outcomeObject = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}outcome.json`, outcomeDocument);
 
-  if (state.before) {
+  if (state.before?.duplicate) {
+    // Appended to the incident already (capture); the response item says what happened to this delivery.
+    await ddb.send(
+      new PutCommand({
+        TableName: deps.config.ledgerTable,
+        Item: {
+          pk: incidentId,
+          sk: `RESPONSE#${request.requestId}`,
+          request,
+          status: 'duplicate',
+          outcome: 'duplicate',
+          summary: decision.summary,
+          failures: [],
+          executionArn: input.executionArn,
+          recordedAt: now,
+          awsCalls,
+          evidence: { outcome: outcomeObject },
+        },
+      }),
+    );
+  } else if (state.before) {
     await recordResponseOutcome(
       ddb,
       deps.config.ledgerTable,
@@ -191,8 +215,9 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
         executionArn: input.executionArn,
         recordedAt: now,
         snapshotIds,
+        awsCalls,
       },
-      decision.outcome,
+      decision.outcome as Exclude<typeof decision.outcome, 'duplicate'>,
       now,
     );
     await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'outcome', outcomeObject);
@@ -200,6 +225,22 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
       await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'afterState', afterState);
     }
   } else {
+    // Capture failed after claiming the incident: release the claim, or every later finding on this
+    // instance would be treated as a duplicate until the claim goes stale.
+    await ddb
+      .send(
+        new UpdateCommand({
+          TableName: deps.config.ledgerTable,
+          Key: { pk: incidentId, sk: 'INCIDENT' },
+          UpdateExpression: 'SET #status = :failed, updatedAt = :now REMOVE activeRequestId',
+          ConditionExpression: 'activeRequestId = :req',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':now': now, ':req': request.requestId },
+        }),
+      )
+      .catch((err: unknown) => {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err; // someone else owns it: leave it
+      });
     // Capture failed before the response item existed: write one that says so.
     await ddb.send(
       new PutCommand({
@@ -214,16 +255,26 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
           failures: decision.failures,
           executionArn: input.executionArn,
           recordedAt: now,
+          awsCalls,
           evidence: { outcome: outcomeObject },
         },
       }),
     );
   }
+  const manifest = await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
 
+  const headline =
+    decision.outcome === 'duplicate'
+      ? `[cordon] repeat finding: ${request.target.instanceId} (incident ${state.before?.incidentStatus ?? 'open'})`
+      : `[cordon] ${decision.outcome}: ${request.target.instanceId} in ${request.target.accountId}/${request.target.region}`;
   await notify(
     deps,
-    `[cordon] ${decision.outcome}: ${request.target.instanceId} in ${request.target.accountId}/${request.target.region}`,
-    { ...outcomeDocument, actions: decision.actions.map((a) => ({ action: a.action, status: a.status })), evidence: { outcome: outcomeObject.key, afterState: afterState ?? null } },
+    headline,
+    {
+      ...outcomeDocument,
+      actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
+      evidence: { outcome: outcomeObject.key, afterState: afterState ?? null, manifest: manifest.key },
+    },
     decision.outcome,
   );
   deps.log.info('response recorded', { incidentId, requestId: request.requestId, outcome: decision.outcome });
@@ -246,30 +297,40 @@ export interface EvidenceResult {
 
 export async function recordSnapshotEvidence(input: Extract<RecordInput, { step: 'evidence' }>, deps: RecordDeps): Promise<EvidenceResult> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
-  const { state } = input;
+  const state = EvidenceState.parse(input.state);
   const request = ResponseRequest.parse(state.request);
   const incidentId = state.outcome.incidentId;
   const progress = state.snapshotProgress;
   const snapshots = progress?.snapshots ?? [];
+  const shares = state.shares ?? [];
   const failed = snapshots.filter((s) => s.state !== 'completed').map((s) => `${s.snapshotId}: ${s.state}`);
-  if (state.snapshotFailure) failed.push(`CheckSnapshots: ${state.snapshotFailure.Error ?? 'Error'}: ${state.snapshotFailure.Cause ?? ''}`.slice(0, 600));
+  if (state.snapshotFailure) failed.push(`snapshots: ${state.snapshotFailure.Error ?? 'Error'}: ${state.snapshotFailure.Cause ?? ''}`.slice(0, 600));
   if (progress?.timedOut) failed.push('the snapshot wait cap was reached before every snapshot completed');
+  for (const share of shares) {
+    if (share.status === 'failed') failed.push(`${share.snapshotId}: copy into the security account failed: ${String(share.error ?? '')}: ${String(share.cause ?? '')}`.slice(0, 600));
+    if (share.temporaryCopy === 'kept') failed.push(`${share.snapshotId}: temporary member-side copy ${String(share.memberCopyId)} was not removed`);
+  }
   const status: EvidenceResult['snapshots'] = failed.length ? 'incomplete' : 'completed';
+  // The share results carry their own journals: the manifest cites those requests too.
+  const awsCalls = collectJournal({ snapshotProgress: input.state.snapshotProgress, shares: input.state.shares }, '$.evidence');
 
-  const { ddb } = deps.factory.hub();
+  const { ddb, s3 } = deps.factory.hub();
   await ddb.send(
     new UpdateCommand({
       TableName: deps.config.ledgerTable,
       Key: { pk: incidentId, sk: `RESPONSE#${request.requestId}` },
-      UpdateExpression: 'SET snapshots = :s, snapshotStatus = :st, snapshotFailures = :f, updatedAt = :now',
-      ExpressionAttributeValues: { ':s': snapshots, ':st': status, ':f': failed, ':now': now },
+      UpdateExpression:
+        'SET snapshots = :s, shares = :sh, snapshotStatus = :st, snapshotFailures = :f, updatedAt = :now, ' +
+        'awsCalls = list_append(if_not_exists(awsCalls, :empty), :calls)',
+      ExpressionAttributeValues: { ':s': snapshots, ':sh': shares, ':st': status, ':f': failed, ':now': now, ':empty': [], ':calls': awsCalls },
     }),
   );
+  const manifest = await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
   if (status !== 'completed') {
     await notify(
       deps,
       `[cordon] evidence incomplete: ${request.target.instanceId}`,
-      { incidentId, requestId: request.requestId, executionArn: input.executionArn, snapshots, failed },
+      { incidentId, requestId: request.requestId, executionArn: input.executionArn, snapshots, shares, failed, manifest: manifest.key },
       'evidence-incomplete',
     );
   }

@@ -6,6 +6,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -14,6 +15,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { AssumeRoleError, classify } from './errors';
+import { journaled } from './journal';
 import type { Target } from './schemas';
 
 /** Clients acting in the target account and region (through `CordonResponder`). */
@@ -21,6 +23,7 @@ export interface TargetClients {
   readonly ec2: EC2Client;
   readonly iam: IAMClient;
   readonly autoScaling: AutoScalingClient;
+  readonly elb: ElasticLoadBalancingV2Client;
 }
 
 /** Clients acting on the hub's own resources, with the Lambda's own role. */
@@ -64,19 +67,20 @@ export function responderRoleArn(partition: string, accountId: string, roleName:
  */
 export function createClientFactory(options: ClientFactoryOptions): ClientFactory {
   const maxAttempts = options.maxAttempts ?? 3;
-  const wrap = options.instrument ?? (<T>(client: T) => client);
+  const instrument = options.instrument ?? (<T>(client: T) => client);
+  const wrap = <T>(client: T, service: string): T => journaled(instrument(client), service);
   let hubClients: HubClients | undefined;
   const credentialCache = new Map<string, AwsCredentialIdentity>();
 
   const hub = (): HubClients => {
     if (!hubClients) {
       hubClients = {
-        s3: wrap(new S3Client({ maxAttempts })),
-        ddb: DynamoDBDocumentClient.from(wrap(new DynamoDBClient({ maxAttempts })), {
+        s3: wrap(new S3Client({ maxAttempts }), 's3'),
+        ddb: DynamoDBDocumentClient.from(instrument(new DynamoDBClient({ maxAttempts })), {
           marshallOptions: { removeUndefinedValues: true },
         }),
-        sns: wrap(new SNSClient({ maxAttempts })),
-        sfn: wrap(new SFNClient({ maxAttempts })),
+        sns: wrap(new SNSClient({ maxAttempts }), 'sns'),
+        sfn: wrap(new SFNClient({ maxAttempts }), 'states'),
       };
     }
     return hubClients;
@@ -88,7 +92,7 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     // Refresh five minutes before expiry so a long task never runs on dying credentials.
     if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
     const roleArn = responderRoleArn(options.partition, target.accountId, options.responderRoleName);
-    const sts = wrap(new STSClient({ region: target.region, maxAttempts }));
+    const sts = wrap(new STSClient({ region: target.region, maxAttempts }), 'sts');
     try {
       const out = await sts.send(
         new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(name), DurationSeconds: SESSION_SECONDS }),
@@ -118,9 +122,10 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     const credentials = await credentialsFor(target, name);
     const config = { region: target.region, credentials, maxAttempts };
     return {
-      ec2: wrap(new EC2Client(config)),
-      iam: wrap(new IAMClient(config)),
-      autoScaling: wrap(new AutoScalingClient(config)),
+      ec2: wrap(new EC2Client(config), 'ec2'),
+      iam: wrap(new IAMClient(config), 'iam'),
+      autoScaling: wrap(new AutoScalingClient(config), 'autoscaling'),
+      elb: wrap(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
     };
   };
 

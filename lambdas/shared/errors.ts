@@ -30,6 +30,20 @@ export class TransientAwsError extends CordonError {
   }
 }
 
+/**
+ * An EC2 concurrency limit: at most 20 concurrent snapshot copies per destination
+ * region (`ResourceLimitExceeded`), 5 pending snapshots per volume
+ * (`ConcurrentSnapshotLimitExceeded`), or the per-volume creation rate. The ASL
+ * retries these patiently (minutes, not seconds): the queue drains as copies finish.
+ */
+export class LimitExceededError extends CordonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LimitExceededError', message, options);
+  }
+}
+
+const LIMIT_NAMES = new Set(['ResourceLimitExceeded', 'ConcurrentSnapshotLimitExceeded', 'SnapshotCreationPerVolumeRateExceeded']);
+
 /** Auto Scaling detachment failed: changing security groups would get the evidence terminated. */
 export class ProtectInstanceError extends CordonError {
   constructor(message: string) {
@@ -53,9 +67,6 @@ export class AssumeRoleError extends CordonError {
 
 const TRANSIENT_NAMES = new Set([
   'RequestLimitExceeded', // EC2
-  'ConcurrentSnapshotLimitExceeded', // EC2: at most 5 pending snapshots per volume
-  'SnapshotCreationPerVolumeRateExceeded',
-  'ResourceLimitExceeded', // EC2: concurrent snapshot copies per region
   'Throttling', // IAM, Auto Scaling, STS
   'ThrottlingException',
   'TooManyRequestsException',
@@ -95,6 +106,10 @@ export function isTransient(err: unknown): boolean {
 /** Re-throw transient AWS errors as `TransientAwsError`; keep everything else as it is. */
 export function classify(err: unknown): unknown {
   if (err instanceof CordonError) return err;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && LIMIT_NAMES.has(name)) {
+    return new LimitExceededError(`${name}: ${(err as Error).message}`, { cause: err });
+  }
   if (isTransient(err)) {
     const e = err as Error;
     return new TransientAwsError(`${e.name}: ${e.message}`, { cause: err });

@@ -24,14 +24,23 @@ export async function putJsonEvidence(
   key: string,
   document: unknown,
 ): Promise<EvidenceObject> {
-  const body = Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8');
+  return putEvidence(s3, bucket, key, Buffer.from(`${JSON.stringify(document, null, 2)}\n`, 'utf8'), 'application/json');
+}
+
+export async function putEvidence(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Buffer,
+  contentType: string,
+): Promise<EvidenceObject> {
   const digest = createHash('sha256').update(body).digest();
   const out = await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
       Body: body,
-      ContentType: 'application/json',
+      ContentType: contentType,
       ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: digest.toString('base64'),
     }),

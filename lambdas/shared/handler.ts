@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { classify, errorSummary, InvalidRequestError } from './errors';
+import { withJournal } from './journal';
 import { describeZodError } from './schemas';
 
 export interface Log {
@@ -43,7 +44,12 @@ export function lambdaHandler<S extends z.ZodType, R>(
   return async (event: unknown) => {
     try {
       const input = parseInput(schema, event);
-      return await logic(input);
+      const { result, journal } = await withJournal(() => logic(input));
+      // Every object result carries the AWS calls that produced it (service, operation, request id).
+      if (result && typeof result === 'object' && !Array.isArray(result)) {
+        return { ...result, awsCalls: journal } as R;
+      }
+      return result;
     } catch (err) {
       const classified = classify(err);
       log.error('task failed', errorSummary(classified));

@@ -16,11 +16,29 @@ export function incidentIdFor(target: Target): string {
   return `inc-${target.accountId}-${target.region}-${target.instanceId}`;
 }
 
-export type IncidentStatus = 'open' | 'contained' | 'partially-contained' | 'failed' | 'exempt';
+export type IncidentStatus = 'open' | 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'released';
+
+/** A claim older than this on an incident still `open` is abandoned (its execution died before recording). */
+export const STALE_CLAIM_MS = 60 * 60_000;
+
+export interface IncidentClaim {
+  /** True when this request owns containment of the incident. */
+  claimed: boolean;
+  /** The request that owns it (this one when claimed). */
+  ownerRequestId: string;
+  /** The incident's status as the claim saw it. */
+  status: string;
+  /** How many deliveries (findings or requests) the incident has recorded. */
+  deliveries: number;
+}
 
 /**
- * Create the incident if it is new, or add this request (and finding) to it.
- * ADD on string sets makes a retried call harmless.
+ * One incident per (account, region, instance). First append this delivery to
+ * the incident (idempotent per request id), then claim containment with a
+ * conditional write: only one request at a time may contain an instance.
+ * A repeat GuardDuty finding on an instance already being contained, or
+ * contained, is appended and reported as a duplicate. Manual and API requests
+ * are a responder asking explicitly, so they take the claim regardless.
  */
 export async function openIncident(
   ddb: DynamoDBDocumentClient,
@@ -28,32 +46,81 @@ export async function openIncident(
   incidentId: string,
   request: ResponseRequest,
   now: string,
-): Promise<{ created: boolean }> {
-  const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = {
-    ':target': request.target,
-    ':now': now,
-    ':open': 'open',
-    ':req': new Set([request.requestId]),
+): Promise<IncidentClaim> {
+  const key = { pk: incidentId, sk: INCIDENT_SK };
+  const delivery = {
+    requestId: request.requestId,
+    source: request.source,
+    receivedAt: now,
+    findingId: request.finding?.id ?? null,
+    findingType: request.finding?.type ?? null,
+    findingUpdatedAt: request.finding?.updatedAt ?? null,
+    requestedBy: request.requestedBy,
   };
-  let update =
-    'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
-    'updatedAt = :now, #status = if_not_exists(#status, :open) ADD requestIds :req';
-  if (request.finding) {
-    update += ', findingIds :finding';
-    values[':finding'] = new Set([request.finding.id]);
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression:
+          'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
+          'updatedAt = :now, #status = if_not_exists(#status, :open), ' +
+          'deliveries = list_append(if_not_exists(deliveries, :empty), :delivery) ADD requestIds :req',
+        ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':target': request.target,
+          ':now': now,
+          ':open': 'open',
+          ':empty': [],
+          ':delivery': [delivery],
+          ':req': new Set([request.requestId]),
+          ':requestId': request.requestId,
+        },
+      }),
+    );
+  } catch (err) {
+    // Already appended by an earlier attempt of this same request.
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
   }
-  const out = await ddb.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: { pk: incidentId, sk: INCIDENT_SK },
-      UpdateExpression: update,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'UPDATED_OLD',
-    }),
-  );
-  return { created: !out.Attributes?.createdAt };
+
+  const force = request.source === 'manual' || request.source === 'api';
+  const stale = new Date(Date.parse(now) - STALE_CLAIM_MS).toISOString();
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+        ...(force
+          ? {}
+          : {
+              ConditionExpression:
+                'attribute_not_exists(activeRequestId) OR activeRequestId = :req OR #status IN (:failed, :exempt, :released) ' +
+                'OR (#status = :open AND claimedAt < :stale)',
+            }),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':req': request.requestId,
+          ':now': now,
+          ':open': 'open',
+          ...(force ? {} : { ':failed': 'failed', ':exempt': 'exempt', ':released': 'released', ':stale': stale }),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const deliveries = (out.Attributes?.deliveries as unknown[] | undefined)?.length ?? 1;
+    return { claimed: true, ownerRequestId: request.requestId, status: 'open', deliveries };
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    const current = await ddb.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    return {
+      claimed: false,
+      ownerRequestId: String(current.Item?.activeRequestId ?? ''),
+      status: String(current.Item?.status ?? 'open'),
+      deliveries: (current.Item?.deliveries as unknown[] | undefined)?.length ?? 0,
+    };
+  }
 }
 
 /**

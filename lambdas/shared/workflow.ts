@@ -40,6 +40,11 @@ export type Plan = z.infer<typeof Plan>;
 export const BeforeSummary = z.object({
   incidentId: IncidentId,
   exempt: z.boolean(),
+  /** Another request owns containment of this incident: this one is appended and notified, nothing else. */
+  duplicate: z.boolean(),
+  ownerRequestId: z.string(),
+  incidentStatus: z.string(),
+  deliveries: z.number().int().min(0),
   instanceArn: z.string(),
   findingId: z.string().nullable(),
   autoScalingGroupName: z.string().nullable(),

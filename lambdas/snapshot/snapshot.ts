@@ -8,6 +8,7 @@ import { CreateSnapshotsCommand, CreateTagsCommand, DescribeSnapshotsCommand, ty
 import { z } from 'zod';
 import type { ClientFactory } from '../shared/clients';
 import { CordonError } from '../shared/errors';
+import { nextPoll } from '../shared/poll';
 import { SnapshotId, TaskBase, VolumeId } from '../shared/workflow';
 
 export class SnapshotCreationError extends CordonError {
@@ -52,7 +53,10 @@ export interface CheckResult {
   timedOut: boolean;
   snapshots: SnapshotRecord[];
   pendingSnapshotIds: string[];
+  /** When to look again: grows with the time already spent, so a multi-TB volume stays within the execution-history quota. */
+  nextPollSeconds: number;
 }
+
 
 /** States that are final. `recoverable` and `recovering` are not (DESIGN.md §3). */
 const FINAL = new Set(['completed', 'error']);
@@ -155,6 +159,7 @@ export async function checkSnapshots(ec2: EC2Client, input: Step<'check'>, deps:
     timedOut,
     snapshots,
     pendingSnapshotIds: pending.map((s) => s.snapshotId),
+    nextPollSeconds: nextPoll(Number.isFinite(started) ? now - started : 0, deps.config.pollSeconds),
   };
 }
 

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as asg from '@aws-sdk/client-auto-scaling';
 import * as ec2 from '@aws-sdk/client-ec2';
+import * as elb from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as iam from '@aws-sdk/client-iam';
 import * as s3 from '@aws-sdk/client-s3';
 import * as sns from '@aws-sdk/client-sns';
@@ -53,6 +54,23 @@ export interface Call {
   service: string;
   command: string;
   input: Record<string, unknown>;
+  /** The account whose credentials made the call. */
+  account: string;
+}
+
+export interface FakeSnapshot {
+  id: string;
+  owner: string;
+  volumeId: string;
+  state: string;
+  size: number;
+  tags: Record<string, string>;
+  startTime: Date;
+  checks: number;
+  /** KMS key ARN, `alias/aws/ebs` for the default key, or null when unencrypted. */
+  kmsKeyId: string | null;
+  sharedWith: string[];
+  sourceSnapshotId?: string;
 }
 
 type Handler = (input: never) => unknown;
@@ -78,7 +96,15 @@ export class FakeAws {
   readonly roles = new Map<string, { inline: Map<string, string> }>();
   readonly autoScaling = new Map<string, string>();
   readonly flowLogs: Array<{ id: string; resourceId: string; trafficType: string; status: string; destination?: string; input?: unknown }> = [];
-  readonly snapshots = new Map<string, { id: string; volumeId: string; state: string; size: number; tags: Record<string, string>; startTime: Date; checks: number }>();
+  readonly snapshots = new Map<string, FakeSnapshot>();
+  readonly deletedSnapshots: string[] = [];
+  /** Volume encryption: volume id → KMS key (`alias/aws/ebs` for the default key) or null. */
+  readonly volumeKeys = new Map<string, string | null>();
+  readonly targetGroups = new Map<string, { type: string; targets: Array<{ id: string; port: number; state: string }> }>();
+  readonly asgTargetGroups = new Map<string, string[]>();
+  consoleScreenshotSupported = true;
+  /** The account whose credentials made the call being handled. */
+  private caller = '';
   readonly items = new Map<string, Record<string, unknown>>();
   readonly objects = new Map<string, { body: Buffer; checksumSha256?: string; contentType?: string }>();
   readonly messages: Array<{ subject?: string; message: string; attributes: unknown }> = [];
@@ -123,11 +149,19 @@ export class FakeAws {
       });
       for (const [command, handler] of table) {
         const name = (command as { name: string }).name.replace(/Command$/, '');
-        stub.on(command as never).callsFake(async (input: Record<string, unknown>) => {
-          this.calls.push({ service, command: name, input: structuredClone(input) });
+        stub.on(command as never).callsFake(async (input: Record<string, unknown>, getClient: () => { config: { credentials: () => Promise<{ accountId?: string }> } }) => {
+          const creds = await getClient().config.credentials();
+          this.caller = creds.accountId ?? this.accountId;
+          this.calls.push({ service, command: name, input: structuredClone(input), account: this.caller });
+          const requestId = `req-${(++counter).toString(16).padStart(8, '0')}`;
           const queued = this.failures.get(name);
-          if (queued?.length) throw queued.shift();
-          return handler(input as never);
+          if (queued?.length) {
+            const err = queued.shift() as Error & { $metadata?: unknown };
+            err.$metadata = { requestId, httpStatusCode: 400 };
+            throw err;
+          }
+          const out = (await handler(input as never)) as Record<string, unknown>;
+          return { ...out, $metadata: { requestId, httpStatusCode: 200 } };
         });
       }
       this.stubs.push(stub);
@@ -152,6 +186,16 @@ export class FakeAws {
       [ec2.CreateSnapshotsCommand, (i) => this.createSnapshots(i)],
       [ec2.DescribeSnapshotsCommand, (i) => this.describeSnapshots(i)],
       [ec2.CreateTagsCommand, (i) => this.createTags(i)],
+      [ec2.CopySnapshotCommand, (i) => this.copySnapshot(i)],
+      [ec2.ModifySnapshotAttributeCommand, (i) => this.modifySnapshotAttribute(i)],
+      [ec2.DeleteSnapshotCommand, (i) => this.deleteSnapshot(i)],
+      [ec2.GetConsoleOutputCommand, (i) => this.consoleOutput(i)],
+      [ec2.GetConsoleScreenshotCommand, (i) => this.consoleScreenshot(i)],
+    ]);
+    wire('elasticloadbalancing', elb.ElasticLoadBalancingV2Client, [
+      [elb.DescribeTargetGroupsCommand, () => this.describeTargetGroups()],
+      [elb.DescribeTargetHealthCommand, (i) => this.describeTargetHealth(i)],
+      [elb.DeregisterTargetsCommand, (i) => this.deregisterTargets(i)],
     ]);
     wire('iam', iam.IAMClient, [
       [iam.GetInstanceProfileCommand, (i) => this.getInstanceProfile(i)],
@@ -162,13 +206,19 @@ export class FakeAws {
     wire('autoscaling', asg.AutoScalingClient, [
       [asg.DescribeAutoScalingInstancesCommand, (i) => this.describeAsgInstances(i)],
       [asg.DetachInstancesCommand, (i) => this.detachInstances(i)],
+      [asg.DescribeAutoScalingGroupsCommand, (i) => this.describeAsgs(i)],
     ]);
     wire('dynamodb', ddb.DynamoDBDocumentClient, [
       [ddb.UpdateCommand, (i) => this.ddbUpdate(i)],
       [ddb.PutCommand, (i) => this.ddbPut(i)],
       [ddb.GetCommand, (i) => this.ddbGet(i)],
+      [ddb.QueryCommand, (i) => this.ddbQuery(i)],
     ]);
-    wire('s3', s3.S3Client, [[s3.PutObjectCommand, (i) => this.putObject(i)]]);
+    wire('s3', s3.S3Client, [
+      [s3.PutObjectCommand, (i) => this.putObject(i)],
+      [s3.ListObjectsV2Command, (i) => this.listObjects(i)],
+      [s3.HeadObjectCommand, (i) => this.headObject(i)],
+    ]);
     wire('sns', sns.SNSClient, [[sns.PublishCommand, (i) => this.publish(i)]]);
     return this;
   }
@@ -322,6 +372,12 @@ export class FakeAws {
       }
     }
     if (input.DisableApiTermination) i.disableApiTermination = Boolean(input.DisableApiTermination.Value);
+    if (input.InstanceInitiatedShutdownBehavior) i.shutdownBehavior = input.InstanceInitiatedShutdownBehavior.Value as 'stop' | 'terminate';
+    for (const m of input.BlockDeviceMappings ?? []) {
+      const v = i.volumes.find((x) => x.device === m.DeviceName);
+      if (!v) throw awsError('InvalidInstanceAttributeValue', `no device ${m.DeviceName}`);
+      if (m.Ebs?.DeleteOnTermination !== undefined) v.deleteOnTermination = m.Ebs.DeleteOnTermination;
+    }
     return {};
   }
 
@@ -464,19 +520,35 @@ export class FakeAws {
     const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key as string, t.Value as string]));
     const created = i.volumes.map((v) => {
       const id = hexId('snap');
-      const snap = { id, volumeId: v.volumeId, state: 'pending', size: v.size, tags: { ...tags }, startTime: new Date(), checks: 0 };
+      const snap: FakeSnapshot = {
+        id,
+        owner: this.caller,
+        volumeId: v.volumeId,
+        state: 'pending',
+        size: v.size,
+        tags: { ...tags },
+        startTime: new Date(),
+        checks: 0,
+        kmsKeyId: this.volumeKeys.get(v.volumeId) ?? null,
+        sharedWith: [],
+      };
       this.snapshots.set(id, snap);
       return { SnapshotId: id, VolumeId: v.volumeId, State: 'pending', VolumeSize: v.size, StartTime: snap.startTime };
     });
     return { Snapshots: created };
   }
 
+  private visible(s: FakeSnapshot): boolean {
+    return s.owner === this.caller || s.sharedWith.includes(this.caller);
+  }
+
   private describeSnapshots(input: ec2.DescribeSnapshotsCommandInput) {
-    let list = [...this.snapshots.values()];
+    let list = [...this.snapshots.values()].filter((s) => this.visible(s));
+    if (input.OwnerIds?.includes('self')) list = list.filter((s) => s.owner === this.caller);
     if (input.SnapshotIds) {
       list = input.SnapshotIds.map((id) => {
         const s = this.snapshots.get(id);
-        if (!s) throw awsError('InvalidSnapshot.NotFound');
+        if (!s || !this.visible(s)) throw awsError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
         return s;
       });
       for (const s of list) {
@@ -498,14 +570,95 @@ export class FakeAws {
         Progress: s.state === 'completed' ? '100%' : '50%',
         VolumeSize: s.size,
         StartTime: s.startTime,
+        OwnerId: s.owner,
+        Encrypted: s.kmsKeyId !== null,
+        KmsKeyId: s.kmsKeyId ?? undefined,
+        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
       })),
     };
+  }
+
+  private copySnapshot(input: ec2.CopySnapshotCommandInput) {
+    const source = this.snapshots.get(input.SourceSnapshotId as string);
+    if (!source || !this.visible(source)) throw awsError('InvalidSnapshot.NotFound', `The snapshot '${input.SourceSnapshotId}' does not exist.`);
+    if (source.state !== 'completed') throw awsError('IncorrectState', `Snapshot ${source.id} is ${source.state}`);
+    if (input.KmsKeyId?.startsWith('alias/')) throw awsError('InvalidParameterValue', 'name the key by ARN: an alias resolves in the caller account');
+    const copies = [...this.snapshots.values()].filter((s) => s.owner === this.caller && s.sourceSnapshotId && s.state === 'pending');
+    if (copies.length >= 20) throw awsError('ResourceLimitExceeded', 'at most 20 concurrent snapshot copies per destination region');
+    const id = hexId('snap');
+    const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key as string, t.Value as string]));
+    this.snapshots.set(id, {
+      id,
+      owner: this.caller,
+      volumeId: 'vol-ffffffff',
+      state: 'pending',
+      size: source.size,
+      tags, // CopySnapshot does not copy tags: only what the request passes
+      startTime: new Date(),
+      checks: 0,
+      kmsKeyId: input.Encrypted ? (input.KmsKeyId ?? source.kmsKeyId ?? 'alias/aws/ebs') : source.kmsKeyId,
+      sharedWith: [],
+      sourceSnapshotId: source.id,
+    });
+    return { SnapshotId: id };
+  }
+
+  private modifySnapshotAttribute(input: ec2.ModifySnapshotAttributeCommandInput) {
+    const s = this.snapshots.get(input.SnapshotId as string);
+    if (!s || s.owner !== this.caller) throw awsError('InvalidSnapshot.NotFound');
+    if (input.Attribute !== 'createVolumePermission') throw new Error('FakeAws: only createVolumePermission is modelled');
+    const add = input.CreateVolumePermission?.Add?.map((p) => p.UserId as string) ?? [];
+    if (add.length && s.kmsKeyId === 'alias/aws/ebs') {
+      throw awsError('InvalidParameter', 'Snapshots encrypted with the AWS Managed CMK can\'t be shared. Try again with a customer managed CMK.');
+    }
+    s.sharedWith.push(...add);
+    return {};
+  }
+
+  private deleteSnapshot(input: ec2.DeleteSnapshotCommandInput) {
+    const s = this.snapshots.get(input.SnapshotId as string);
+    if (!s || s.owner !== this.caller) throw awsError('InvalidSnapshot.NotFound');
+    this.snapshots.delete(s.id);
+    this.deletedSnapshots.push(s.id);
+    return {};
+  }
+
+  private consoleOutput(input: ec2.GetConsoleOutputCommandInput) {
+    this.instance(input.InstanceId as string);
+    return { InstanceId: input.InstanceId, Output: Buffer.from(`[    0.000000] Linux version 6.1\nlogin: ${input.InstanceId}\n`).toString('base64') };
+  }
+
+  private consoleScreenshot(input: ec2.GetConsoleScreenshotCommandInput) {
+    this.instance(input.InstanceId as string);
+    if (!this.consoleScreenshotSupported) throw awsError('UnsupportedOperation', 'The instance type does not support console screenshots');
+    return { InstanceId: input.InstanceId, ImageData: Buffer.from('\xff\xd8\xff\xe0fake-jpeg').toString('base64') };
+  }
+
+  private describeTargetGroups() {
+    return {
+      TargetGroups: [...this.targetGroups.entries()].map(([arn, tg]) => ({ TargetGroupArn: arn, TargetType: tg.type })),
+    };
+  }
+
+  private describeTargetHealth(input: elb.DescribeTargetHealthCommandInput) {
+    const tg = this.targetGroups.get(input.TargetGroupArn as string);
+    if (!tg) throw awsError('TargetGroupNotFound');
+    return {
+      TargetHealthDescriptions: tg.targets.map((t) => ({ Target: { Id: t.id, Port: t.port }, TargetHealth: { State: t.state } })),
+    };
+  }
+
+  private deregisterTargets(input: elb.DeregisterTargetsCommandInput) {
+    const tg = this.targetGroups.get(input.TargetGroupArn as string);
+    if (!tg) throw awsError('TargetGroupNotFound');
+    for (const t of input.Targets ?? []) tg.targets = tg.targets.filter((x) => !(x.id === t.Id && (t.Port === undefined || x.port === t.Port)));
+    return {};
   }
 
   private createTags(input: ec2.CreateTagsCommandInput) {
     for (const id of input.Resources ?? []) {
       const s = this.snapshots.get(id);
-      if (!s) throw awsError('InvalidID', `tagging ${id} is not modelled`);
+      if (!s || s.owner !== this.caller) throw awsError('InvalidID', `tagging ${id} is not modelled`);
       for (const t of input.Tags ?? []) s.tags[t.Key as string] = t.Value as string;
     }
     return {};
@@ -547,10 +700,20 @@ export class FakeAws {
     };
   }
 
+  private describeAsgs(input: asg.DescribeAutoScalingGroupsCommandInput) {
+    return {
+      AutoScalingGroups: (input.AutoScalingGroupNames ?? []).map((n) => ({ AutoScalingGroupName: n, TargetGroupARNs: this.asgTargetGroups.get(n) ?? [] })),
+    };
+  }
+
   private detachInstances(input: asg.DetachInstancesCommandInput) {
     for (const id of input.InstanceIds ?? []) {
       if (this.autoScaling.get(id) !== input.AutoScalingGroupName) throw awsError('ValidationError', `instance ${id} is not part of ${input.AutoScalingGroupName}`);
       this.autoScaling.delete(id);
+      // Leaving the group deregisters the instance from the group's own target groups (it drains).
+      for (const arn of this.asgTargetGroups.get(input.AutoScalingGroupName as string) ?? []) {
+        for (const t of this.targetGroups.get(arn)?.targets ?? []) if (t.id === id) t.state = 'draining';
+      }
     }
     return { Activities: [{ ActivityId: hexId('act') }] };
   }
@@ -568,37 +731,122 @@ export class FakeAws {
   private ddbPut(input: ddb.PutCommandInput) {
     const item = input.Item as Record<string, unknown>;
     const k = this.key(item);
-    if (input.ConditionExpression) {
-      if (input.ConditionExpression !== 'attribute_not_exists(pk)') throw new Error(`FakeAws: condition ${input.ConditionExpression} not modelled`);
-      if (this.items.has(k)) throw awsError('ConditionalCheckFailedException');
+    if (input.ConditionExpression && !this.condition(input.ConditionExpression, this.items.get(k), input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {})) {
+      throw awsError('ConditionalCheckFailedException');
     }
     this.items.set(k, structuredClone(item));
     return {};
   }
 
+  private ddbQuery(input: ddb.QueryCommandInput) {
+    if (input.KeyConditionExpression !== 'pk = :pk') throw new Error(`FakeAws: key condition ${input.KeyConditionExpression} not modelled`);
+    const pk = (input.ExpressionAttributeValues as Record<string, unknown>)[':pk'];
+    const items = [...this.items.values()].filter((i) => i.pk === pk).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    return { Items: structuredClone(items) };
+  }
+
+  /** The condition-expression subset the ledger uses: OR of attribute_(not_)exists, NOT contains, =, <, IN, and one parenthesised AND. */
+  private condition(expr: string, item: Record<string, unknown> | undefined, names: Record<string, string>, values: Record<string, unknown>): boolean {
+    const read = (p: string) => p.trim().split('.').map((x) => names[x] ?? x).reduce<unknown>((o, x) => (o as Record<string, unknown> | undefined)?.[x], item);
+    const operand = (t: string) => (t.trim().startsWith(':') ? values[t.trim()] : read(t));
+    const term = (raw: string): boolean => {
+      const t = raw.trim().replace(/^\((.*)\)$/s, '$1');
+      if (/ AND /.test(t)) return t.split(/ AND /).every(term);
+      let m: RegExpExecArray | null;
+      if ((m = /^attribute_not_exists\((.+)\)$/.exec(t))) return read(m[1] as string) === undefined;
+      if ((m = /^attribute_exists\((.+)\)$/.exec(t))) return read(m[1] as string) !== undefined;
+      if ((m = /^NOT contains\(([^,]+),\s*(:\w+)\)$/.exec(t))) {
+        const v = read(m[1] as string);
+        return !(v instanceof Set ? v.has(values[m[2] as string]) : Array.isArray(v) ? v.includes(values[m[2] as string]) : false);
+      }
+      if ((m = /^(\S+) IN \((.+)\)$/.exec(t))) return (m[2] as string).split(',').some((x) => operand(x) === read(m?.[1] as string));
+      if ((m = /^(\S+) = (\S+)$/.exec(t))) return operand(m[1] as string) === operand(m[2] as string);
+      if ((m = /^(\S+) < (\S+)$/.exec(t))) {
+        const a = operand(m[1] as string);
+        const b = operand(m[2] as string);
+        return a !== undefined && b !== undefined && String(a) < String(b);
+      }
+      throw new Error(`FakeAws: condition term not modelled: ${t}`);
+    };
+    // Split on top-level OR only.
+    const parts: string[] = [];
+    let depth = 0;
+    let current = '';
+    for (const token of expr.split(/(\(|\)| OR )/)) {
+      if (token === '(') depth++;
+      if (token === ')') depth--;
+      if (token === ' OR ' && depth === 0) {
+        parts.push(current);
+        current = '';
+      } else current += token;
+    }
+    parts.push(current);
+    return parts.some(term);
+  }
+
   private ddbUpdate(input: ddb.UpdateCommandInput) {
     const k = this.key(input.Key as Record<string, unknown>);
     const old = this.items.get(k);
-    const item: Record<string, unknown> = old ? structuredClone(old) : { ...(input.Key as Record<string, unknown>) };
     const names = input.ExpressionAttributeNames ?? {};
     const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
-    const path = (p: string) => p.trim().split('.').map((s) => names[s] ?? s);
-    const read = (p: string[]) => p.reduce<unknown>((o, s) => (o as Record<string, unknown> | undefined)?.[s], item);
+    if (input.ConditionExpression && !this.condition(input.ConditionExpression, old, names, values)) {
+      throw awsError('ConditionalCheckFailedException');
+    }
+    const item: Record<string, unknown> = old ? structuredClone(old) : { ...(input.Key as Record<string, unknown>) };
+    const path = (p: string) => p.trim().split('.').map((x) => names[x] ?? x);
+    const read = (p: string[]) => p.reduce<unknown>((o, x) => (o as Record<string, unknown> | undefined)?.[x], item);
     const write = (p: string[], v: unknown) => {
       let o = item;
-      for (const s of p.slice(0, -1)) {
-        if (typeof o[s] !== 'object' || o[s] === null) throw awsError('ValidationException', 'The document path provided in the update expression is invalid for update');
-        o = o[s] as Record<string, unknown>;
+      for (const x of p.slice(0, -1)) {
+        if (typeof o[x] !== 'object' || o[x] === null) throw awsError('ValidationException', 'The document path provided in the update expression is invalid for update');
+        o = o[x] as Record<string, unknown>;
       }
       o[p[p.length - 1] as string] = structuredClone(v);
     };
+    const evaluate = (raw: string): unknown => {
+      const t = raw.trim();
+      let m: RegExpExecArray | null;
+      if ((m = /^if_not_exists\(([^,]+),\s*(.+)\)$/s.exec(t))) return read(path(m[1] as string)) ?? evaluate(m[2] as string);
+      if ((m = /^list_append\((.+)\)$/s.exec(t))) {
+        const inner = m[1] as string;
+        let depth = 0;
+        let split = -1;
+        for (let i = 0; i < inner.length; i++) {
+          if (inner[i] === '(') depth++;
+          if (inner[i] === ')') depth--;
+          if (inner[i] === ',' && depth === 0) split = i;
+        }
+        const a = evaluate(inner.slice(0, split)) as unknown[];
+        const b = evaluate(inner.slice(split + 1)) as unknown[];
+        if (!Array.isArray(a) || !Array.isArray(b)) throw awsError('ValidationException', 'list_append needs two lists');
+        return [...a, ...b];
+      }
+      if (t.startsWith(':')) return values[t];
+      return read(path(t));
+    };
     const expr = input.UpdateExpression as string;
-    const [, setPart = '', addPart = ''] = /^\s*SET\s+(.*?)(?:\s+ADD\s+(.*))?$/s.exec(expr) ?? [];
-    for (const clause of setPart.split(/,(?![^(]*\))/)) {
-      const [lhs, rhs] = clause.split('=').map((s) => s.trim()) as [string, string];
-      const m = /^if_not_exists\(([^,]+),\s*(:\w+)\)$/.exec(rhs);
-      if (m) write(path(lhs), read(path(m[1] as string)) ?? values[m[2] as string]);
-      else write(path(lhs), values[rhs]);
+    const [, setPart = '', removePart = '', addPart = ''] = /^\s*SET\s+(.*?)(?:\s+REMOVE\s+(.*?))?(?:\s+ADD\s+(.*))?$/s.exec(expr) ?? [];
+    for (const attr of removePart ? removePart.split(',') : []) {
+      const p = path(attr);
+      const parent = p.slice(0, -1).reduce<unknown>((o, x) => (o as Record<string, unknown> | undefined)?.[x], item) as Record<string, unknown> | undefined;
+      if (parent) delete parent[p[p.length - 1] as string];
+    }
+    // Split SET clauses on commas outside parentheses.
+    const clauses: string[] = [];
+    let depth = 0;
+    let current = '';
+    for (const ch of setPart) {
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (ch === ',' && depth === 0) {
+        clauses.push(current);
+        current = '';
+      } else current += ch;
+    }
+    if (current.trim()) clauses.push(current);
+    for (const clause of clauses) {
+      const eq = clause.indexOf('=');
+      write(path(clause.slice(0, eq)), evaluate(clause.slice(eq + 1)));
     }
     for (const clause of addPart ? addPart.split(',') : []) {
       const [attr, val] = clause.trim().split(/\s+/) as [string, string];
@@ -606,6 +854,7 @@ export class FakeAws {
       write(path(attr), new Set([...current, ...(values[val] as Set<unknown>)]));
     }
     this.items.set(k, item);
+    if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(item) };
     return { Attributes: input.ReturnValues === 'UPDATED_OLD' && old ? old : undefined };
   }
 
@@ -619,6 +868,24 @@ export class FakeAws {
     }
     this.objects.set(`${input.Bucket}/${input.Key}`, { body, checksumSha256: input.ChecksumSHA256, contentType: input.ContentType });
     return { VersionId: hexId('v'), ChecksumSHA256: digest };
+  }
+
+  private listObjects(input: s3.ListObjectsV2CommandInput) {
+    const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
+    return {
+      Contents: [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort().map((k) => ({ Key: k.slice(`${input.Bucket}/`.length) })),
+      IsTruncated: false,
+    };
+  }
+
+  private headObject(input: s3.HeadObjectCommandInput) {
+    const o = this.objects.get(`${input.Bucket}/${input.Key}`);
+    if (!o) throw awsError('NotFound');
+    return {
+      ContentLength: o.body.length,
+      ContentType: o.contentType,
+      ...(input.ChecksumMode === 'ENABLED' ? { ChecksumSHA256: createHash('sha256').update(o.body).digest('base64') } : {}),
+    };
   }
 
   private publish(input: sns.PublishCommandInput) {

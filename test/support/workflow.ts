@@ -13,6 +13,9 @@ import { RESPONDERS } from '../../lib/responders';
 import type { ClientFactory } from '../../lambdas/shared/clients';
 import { silentLog } from '../../lambdas/shared/handler';
 import * as captureState from '../../lambdas/capture-state/handler';
+import * as collectEvidence from '../../lambdas/collect-evidence/handler';
+import * as preserve from '../../lambdas/preserve/handler';
+import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
 import * as flowLogs from '../../lambdas/flow-logs/handler';
 import * as isolate from '../../lambdas/isolate/handler';
 import * as protect from '../../lambdas/protect/handler';
@@ -55,8 +58,15 @@ export function allStates(states: Record<string, AslState>): Array<[string, AslS
   ]);
 }
 
+export const HUB_ACCOUNT = '111122223333';
+export const evidenceKeyArn = (hub: string) => `arn:aws:kms:us-east-1:${hub}:key/0b3f0c1e-evidence`;
+
 export interface WorkflowOptions {
   readonly factory: ClientFactory;
+  /** The security account; the target is a member account when it differs. */
+  readonly hubAccountId?: string;
+  /** Execution id for the context object (one per run in tests that run several). */
+  readonly executionId?: string;
   readonly settleSeconds?: number;
   readonly revokeSessions?: RevokeSessionsMode;
   readonly now?: () => Date;
@@ -80,6 +90,13 @@ export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
       },
     })),
     protect: protect.createHandler(() => ({ factory })),
+    preserve: preserve.createHandler(() => ({ factory })),
+    'collect-evidence': collectEvidence.createHandler(() => ({ factory, config: { evidenceBucket: BUCKET } })),
+    'share-snapshot': shareSnapshot.createHandler(() => ({
+      factory,
+      now,
+      config: { hubAccountId: o.hubAccountId ?? HUB_ACCOUNT, evidenceKeyArn: evidenceKeyArn(o.hubAccountId ?? HUB_ACCOUNT), maxHours: 24, pollSeconds: 60 },
+    })),
     isolate: isolate.createHandler(() => ({ factory, now, config: { tcpEstablishedTimeout: 60 } })),
     'quarantine-role': quarantineRole.createHandler(() => ({ factory, now, config: { revokeSessions: o.revokeSessions ?? 'auto' } })),
     'flow-logs': flowLogs.createHandler(() => ({ factory, config: { bucketArn: `arn:aws:s3:::${BUCKET}` } })),
@@ -122,7 +139,7 @@ export async function runWorkflow(input: unknown, options: WorkflowOptions): Pro
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
-    context: { Execution: { Id: 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test' } },
+    context: { Execution: { Id: options.executionId ?? 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test' } },
   });
   const events: EventLog[] = [];
   const collecting = (async () => {

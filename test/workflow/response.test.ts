@@ -153,7 +153,7 @@ describe('response workflow', () => {
     // Evidence and protection.
     expect(fake.instances.get(INSTANCE)?.disableApiTermination).toBe(true);
     expect(fake.flowLogs).toEqual([expect.objectContaining({ resourceId: VPC, trafficType: 'ALL', destination: `arn:aws:s3:::${BUCKET}/flow-logs/` })]);
-    const snaps = [...fake.snapshots.values()];
+    const snaps = [...fake.snapshots.values()].filter((s) => !s.sourceSnapshotId);
     expect(snaps.map((s) => [s.volumeId, s.state, s.tags['cordon:incident'], s.tags['cordon:device']]).sort()).toEqual([
       ['vol-0aaaaaaaaaaaaaaa1', 'completed', INCIDENT, '/dev/xvda'],
       ['vol-0aaaaaaaaaaaaaaa2', 'completed', INCIDENT, '/dev/xvdf'],

@@ -1,0 +1,553 @@
+import { createHash } from 'node:crypto';
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type GetCommandInput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { createHandler } from '../../../lambdas/capture-state/handler';
+import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
+import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+
+const ec2Mock = mockClient(EC2Client);
+const asMock = mockClient(AutoScalingClient);
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const s3Mock = mockClient(S3Client);
+
+const ACCOUNT = '111122223333';
+const REGION = 'eu-west-1';
+const INSTANCE = 'i-0123456789abcdef0';
+const INCIDENT = `inc-${ACCOUNT}-${REGION}-${INSTANCE}`;
+const TABLE = 'cordon-ledger';
+const BUCKET = 'cordon-evidence-111122223333';
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+const KEY = `incidents/${INCIDENT}/responses/req-1/before-state.json`;
+const VPC = 'vpc-0aaaaaaaaaaaaaaa1';
+const ENI_0 = 'eni-0000000000000000a';
+const ENI_1 = 'eni-1111111111111111b';
+const SG_WEB = 'sg-0aaaaaaaaaaaaaa01';
+const SG_SSH = 'sg-0aaaaaaaaaaaaaa02';
+const SG_DB = 'sg-0aaaaaaaaaaaaaa03';
+const PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/web-profile`;
+
+const request = (extra: Partial<ResponseRequestInput> = {}): ResponseRequestInput => ({
+  requestId: 'req-1',
+  source: 'guardduty',
+  target: { accountId: ACCOUNT, region: REGION, instanceId: INSTANCE },
+  finding: {
+    id: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4',
+    type: 'Backdoor:EC2/C&CActivity.B!DNS',
+    severity: 8,
+    title: 'EC2 instance is querying a C&C domain',
+    updatedAt: '2025-06-01T11:59:00.000Z',
+  },
+  reason: 'GuardDuty finding above threshold',
+  requestedBy: 'cordon-intake',
+  ...extra,
+});
+
+/** A running, dual-ENI instance; the ENIs come back from EC2 in reverse device order. */
+function instance(extra: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: INSTANCE,
+    State: { Name: 'running', Code: 16 },
+    Tags: [
+      { Key: 'Name', Value: 'web-1' },
+      { Key: 'aws:autoscaling:groupName', Value: 'web-asg' },
+    ],
+    NetworkInterfaces: [
+      {
+        NetworkInterfaceId: ENI_1,
+        VpcId: VPC,
+        SubnetId: 'subnet-0aaaaaaaaaaaaaaa2',
+        PrivateIpAddress: '10.0.2.10',
+        Attachment: { DeviceIndex: 1 },
+        Groups: [{ GroupId: SG_DB, GroupName: 'db' }],
+        Ipv6Addresses: [],
+        SourceDestCheck: true,
+      },
+      {
+        NetworkInterfaceId: ENI_0,
+        VpcId: VPC,
+        SubnetId: 'subnet-0aaaaaaaaaaaaaaa1',
+        PrivateIpAddress: '10.0.1.10',
+        Attachment: { DeviceIndex: 0 },
+        Groups: [
+          { GroupId: SG_WEB, GroupName: 'web' },
+          { GroupId: SG_SSH, GroupName: 'ssh' },
+        ],
+        Ipv6Addresses: [{ Ipv6Address: '2001:db8::10' }],
+        SourceDestCheck: true,
+        ConnectionTrackingConfiguration: { TcpEstablishedTimeout: 350, UdpStreamTimeout: 180, UdpTimeout: 30 },
+      },
+    ],
+    BlockDeviceMappings: [
+      { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-0aaaaaaaaaaaaaaa1', DeleteOnTermination: true } },
+      { DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0bbbbbbbbbbbbbbb2', DeleteOnTermination: false } },
+    ],
+    ...extra,
+  };
+}
+
+/**
+ * A small fake ledger. The INCIDENT item takes the delivery, then the claim (a conditional update that
+ * fails when another request owns containment); the RESPONSE item is written once.
+ */
+function ledger(options: { claimOwner?: string; firstResponse?: Record<string, unknown> } = {}): void {
+  ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+    if (input.UpdateExpression?.startsWith('SET activeRequestId')) {
+      if (options.claimOwner) return Promise.reject(awsError('ConditionalCheckFailedException'));
+      return Promise.resolve({ Attributes: { status: 'open', activeRequestId: 'req-1', deliveries: [{}, {}] } });
+    }
+    return Promise.resolve({});
+  });
+  ddbMock.on(GetCommand).callsFake((input: GetCommandInput) => {
+    if (input.Key?.sk === 'INCIDENT') {
+      return Promise.resolve({ Item: { activeRequestId: options.claimOwner, status: 'contained', deliveries: [{}, {}, {}] } });
+    }
+    return Promise.resolve({ Item: options.firstResponse });
+  });
+  ddbMock.on(PutCommand).callsFake(() =>
+    options.firstResponse ? Promise.reject(awsError('ConditionalCheckFailedException')) : Promise.resolve({}),
+  );
+}
+
+function awsHas(found: Instance | undefined = instance()): void {
+  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: found ? [{ Instances: [found] }] : [] });
+  ec2Mock
+    .on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' })
+    .resolves({ InstanceId: INSTANCE, DisableApiTermination: { Value: false } });
+  ec2Mock
+    .on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' })
+    .resolves({ InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: 'terminate' } });
+  ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+    IamInstanceProfileAssociations: [
+      { AssociationId: 'iip-assoc-0123456789abcdef0', InstanceId: INSTANCE, State: 'associated', IamInstanceProfile: { Arn: PROFILE_ARN, Id: 'AIPAEXAMPLE' } },
+    ],
+  });
+  asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+    AutoScalingInstances: [
+      { InstanceId: INSTANCE, AutoScalingGroupName: 'web-asg', AvailabilityZone: 'eu-west-1a', LifecycleState: 'InService', HealthStatus: 'HEALTHY', ProtectedFromScaleIn: false },
+    ],
+  });
+  ledger();
+  s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v1' });
+}
+
+/** Nothing of this response was written: no response item, no evidence object. */
+function noResponseWritten(): void {
+  expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+  expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' } });
+  expect(s3Mock).not.toHaveReceivedAnyCommand();
+}
+
+let factory: TestClientFactory;
+let deps: CaptureDeps;
+
+beforeEach(() => {
+  ec2Mock.reset();
+  asMock.reset();
+  ddbMock.reset();
+  s3Mock.reset();
+  factory = testClientFactory();
+  deps = {
+    factory,
+    config: {
+      ledgerTable: TABLE,
+      evidenceBucket: BUCKET,
+      exemptTagKey: 'cordon:exempt',
+      exemptTagValue: 'true',
+      settleSeconds: 10,
+      partition: 'aws',
+    },
+    now: () => NOW,
+  };
+});
+
+function noAwsCallAtAll(): void {
+  expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  expect(asMock).not.toHaveReceivedAnyCommand();
+  expect(ddbMock).not.toHaveReceivedAnyCommand();
+  expect(s3Mock).not.toHaveReceivedAnyCommand();
+}
+
+describe('captureBeforeState: refusals', () => {
+  it('rejects a hostile instance id with InvalidRequestError and makes no AWS call at all', async () => {
+    const hostile = request({ target: { accountId: ACCOUNT, region: REGION, instanceId: 'i-1234567$(curl evil)' } });
+
+    const err = await rejectionOf(captureBeforeState(hostile, deps));
+
+    expect(err).toBeInstanceOf(InvalidRequestError);
+    expect(err.message).toContain('target.instanceId');
+    noAwsCallAtAll();
+    expect(factory.targetCalls).toHaveLength(0);
+  });
+
+  it('rejects the same hostile request through the handler, by name', async () => {
+    const handler = createHandler(() => deps);
+
+    const err = await rejectionOf(
+      handler({ request: request({ target: { accountId: ACCOUNT, region: REGION, instanceId: 'i-../../etc/passwd' } }) }),
+    );
+
+    expect(err.name).toBe('InvalidRequestError');
+    noAwsCallAtAll();
+  });
+
+  it('turns InvalidInstanceID.NotFound into InstanceNotFoundError', async () => {
+    awsHas();
+    ec2Mock.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound'));
+
+    const err = await rejectionOf(captureBeforeState(request(), deps));
+
+    expect(err).toBeInstanceOf(InstanceNotFoundError);
+    expect(err.name).toBe('InstanceNotFoundError');
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [INSTANCE] });
+    noResponseWritten();
+  });
+
+  it.each(['terminated', 'shutting-down'] as const)('refuses a %s instance with InstanceNotFoundError and writes no response or evidence', async (state) => {
+    awsHas(instance({ State: { Name: state, Code: 48 } }));
+
+    const err = await rejectionOf(captureBeforeState(request(), deps));
+
+    expect(err).toBeInstanceOf(InstanceNotFoundError);
+    expect(err.message).toContain(state);
+    noResponseWritten();
+  });
+
+  it('lets a throttled DescribeInstances surface as TransientAwsError through the handler', async () => {
+    awsHas();
+    ec2Mock.on(DescribeInstancesCommand).rejects(awsError('RequestLimitExceeded'));
+    const handler = createHandler(() => deps);
+
+    const err = await rejectionOf(handler({ request: request() }));
+
+    expect(err.name).toBe('TransientAwsError');
+    noResponseWritten();
+  });
+});
+
+describe('captureBeforeState: happy path', () => {
+  it('writes the before-state to S3 with a SHA-256 checksum that matches the body', async () => {
+    // Prepare
+    awsHas();
+
+    // Act
+    await captureBeforeState(request(), deps);
+
+    // Assess
+    expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ Bucket: BUCKET, Key: KEY, ChecksumAlgorithm: 'SHA256', ContentType: 'application/json' });
+    const body = put?.Body as Buffer;
+    expect(Buffer.isBuffer(body)).toBe(true);
+    expect(put?.ChecksumSHA256).toBe(createHash('sha256').update(body).digest('base64'));
+    const document = JSON.parse(body.toString('utf8'));
+    expect(document).toMatchObject({
+      capturedAt: NOW.toISOString(),
+      target: { accountId: ACCOUNT, region: REGION, instanceId: INSTANCE },
+      instanceArn: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE}`,
+      state: 'running',
+      tags: { Name: 'web-1', 'aws:autoscaling:groupName': 'web-asg' },
+      attributes: { disableApiTermination: false, instanceInitiatedShutdownBehavior: 'terminate' },
+      autoScaling: { groupName: 'web-asg', lifecycleState: 'InService' },
+      iamInstanceProfile: { associationId: 'iip-assoc-0123456789abcdef0', arn: PROFILE_ARN, state: 'associated' },
+      volumes: [
+        { volumeId: 'vol-0aaaaaaaaaaaaaaa1', deviceName: '/dev/xvda', deleteOnTermination: true },
+        { volumeId: 'vol-0bbbbbbbbbbbbbbb2', deviceName: '/dev/sdf', deleteOnTermination: false },
+      ],
+    });
+    expect(document.networkInterfaces.map((n: { networkInterfaceId: string }) => n.networkInterfaceId)).toEqual([ENI_0, ENI_1]);
+  });
+
+  it('describes everything release needs', async () => {
+    awsHas();
+
+    await captureBeforeState(request(), deps);
+
+    expect(ec2Mock).toHaveReceivedNthCommandWith(1, DescribeInstancesCommand, { InstanceIds: [INSTANCE] });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstanceAttributeCommand, { InstanceId: INSTANCE, Attribute: 'disableApiTermination' });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstanceAttributeCommand, {
+      InstanceId: INSTANCE,
+      Attribute: 'instanceInitiatedShutdownBehavior',
+    });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeIamInstanceProfileAssociationsCommand, {
+      Filters: [
+        { Name: 'instance-id', Values: [INSTANCE] },
+        { Name: 'state', Values: ['associating', 'associated'] },
+      ],
+    });
+    expect(asMock).toHaveReceivedCommandWith(DescribeAutoScalingInstancesCommand, { InstanceIds: [INSTANCE] });
+    expect(factory.targetCalls).toEqual([
+      { target: { accountId: ACCOUNT, region: REGION, instanceId: INSTANCE }, sessionName: 'cordon-req-1' },
+    ]);
+  });
+
+  it('appends the delivery and claims the incident BEFORE touching the target', async () => {
+    // Prepare
+    awsHas();
+
+    // Act
+    await captureBeforeState(request(), deps);
+
+    // Assess: the delivery, appended once per request id
+    expect(ddbMock).toHaveReceivedNthCommandWith(1, UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: INCIDENT, sk: 'INCIDENT' },
+      ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
+    });
+    const append = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues;
+    expect(append?.[':req']).toEqual(new Set(['req-1']));
+    expect(append?.[':delivery']).toEqual([
+      expect.objectContaining({ requestId: 'req-1', source: 'guardduty', findingId: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4', receivedAt: NOW.toISOString() }),
+    ]);
+    // Assess: the claim, conditional for a GuardDuty delivery
+    expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: INCIDENT, sk: 'INCIDENT' },
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+    });
+    const claim = ddbMock.commandCalls(UpdateCommand)[1];
+    expect(claim?.args[0].input.ConditionExpression).toContain('attribute_not_exists(activeRequestId)');
+    expect(claim?.args[0].input.ExpressionAttributeValues?.[':req']).toBe('req-1');
+    // Assess: both before any EC2 or Auto Scaling call
+    const firstDescribe = ec2Mock.commandCalls(DescribeInstancesCommand)[0];
+    expect(claim && firstDescribe && claim.calledBefore(firstDescribe)).toBe(true);
+  });
+
+  it('lets a manual request take the claim unconditionally', async () => {
+    awsHas();
+
+    await captureBeforeState(request({ source: 'manual' }), deps);
+
+    const claim = ddbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, #status = :open');
+    expect(claim?.ConditionExpression).toBeUndefined();
+  });
+
+  it('writes the response item once (conditional), then S3, then points the ledger at the evidence', async () => {
+    // Prepare
+    awsHas();
+
+    // Act
+    await captureBeforeState(request(), deps);
+
+    // Assess: ledger order after the claim
+    expect(ddbMock).toHaveReceivedNthCommandWith(3, PutCommand, {
+      TableName: TABLE,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    const item = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({
+      pk: INCIDENT,
+      sk: 'RESPONSE#req-1',
+      status: 'in-progress',
+      startedAt: NOW.toISOString(),
+      beforeStateKey: KEY,
+      before: {
+        attributes: { disableApiTermination: false, instanceInitiatedShutdownBehavior: 'terminate' },
+        autoScaling: { groupName: 'web-asg' },
+      },
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(4, UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' },
+      UpdateExpression: 'SET evidence.#name = :e',
+      ExpressionAttributeNames: { '#name': 'beforeState' },
+    });
+    const evidence = ddbMock.commandCalls(UpdateCommand)[2]?.args[0].input.ExpressionAttributeValues?.[':e'];
+    const body = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body as Buffer;
+    expect(evidence).toEqual({
+      bucket: BUCKET,
+      key: KEY,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      size: body.length,
+      versionId: 'v1',
+    });
+    expect(ddbMock.calls()).toHaveLength(4);
+    // S3 lands between the conditional put and the evidence pointer
+    const condPut = ddbMock.commandCalls(PutCommand)[0];
+    const s3Put = s3Mock.commandCalls(PutObjectCommand)[0];
+    const pointer = ddbMock.commandCalls(UpdateCommand)[2];
+    expect(condPut && s3Put && condPut.calledBefore(s3Put)).toBe(true);
+    expect(s3Put && pointer && s3Put.calledBefore(pointer)).toBe(true);
+  });
+
+  it('returns a small summary: ENIs sorted by device index with their groups and conntrack timeout', async () => {
+    awsHas();
+
+    const summary = await captureBeforeState(request(), deps);
+
+    expect(summary).toEqual({
+      incidentId: INCIDENT,
+      exempt: false,
+      duplicate: false,
+      ownerRequestId: 'req-1',
+      incidentStatus: 'open',
+      deliveries: 2,
+      instanceArn: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE}`,
+      findingId: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4',
+      autoScalingGroupName: 'web-asg',
+      profile: { associationId: 'iip-assoc-0123456789abcdef0', arn: PROFILE_ARN },
+      interfaces: [
+        { networkInterfaceId: ENI_0, vpcId: VPC, deviceIndex: 0, groupIds: [SG_WEB, SG_SSH], ipv6: true, tcpEstablishedTimeout: 350 },
+        { networkInterfaceId: ENI_1, vpcId: VPC, deviceIndex: 1, groupIds: [SG_DB], ipv6: false, tcpEstablishedTimeout: null },
+      ],
+      volumes: [
+        { volumeId: 'vol-0aaaaaaaaaaaaaaa1', deviceName: '/dev/xvda' },
+        { volumeId: 'vol-0bbbbbbbbbbbbbbb2', deviceName: '/dev/sdf' },
+      ],
+      settleSeconds: 10,
+      plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+      beforeStateKey: KEY,
+    });
+  });
+
+  it('plans only the requested actions', async () => {
+    awsHas();
+
+    const summary = await captureBeforeState(request({ actions: ['isolate', 'snapshot'] }), deps);
+
+    expect(summary.plan).toEqual({ isolate: true, flowLogs: false, snapshot: true, quarantineRole: false });
+  });
+
+  it('reports no profile and no Auto Scaling group when there are none', async () => {
+    awsHas();
+    ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+
+    const summary = await captureBeforeState(request(), deps);
+
+    expect(summary.profile).toBeNull();
+    expect(summary.autoScalingGroupName).toBeNull();
+  });
+});
+
+describe('captureBeforeState: exemption', () => {
+  it('marks an instance tagged cordon:exempt=true as exempt with an all-false plan, and still records it', async () => {
+    awsHas(instance({ Tags: [{ Key: 'cordon:exempt', Value: 'true' }] }));
+
+    const summary = await captureBeforeState(request(), deps);
+
+    expect(summary.exempt).toBe(true);
+    expect(summary.plan).toEqual({ isolate: false, flowLogs: false, snapshot: false, quarantineRole: false });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } });
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RESPONSE#req-1' }) });
+    expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+
+  it('does not exempt on another value of the tag', async () => {
+    awsHas(instance({ Tags: [{ Key: 'cordon:exempt', Value: 'false' }] }));
+
+    const summary = await captureBeforeState(request(), deps);
+
+    expect(summary.exempt).toBe(false);
+    expect(summary.plan.isolate).toBe(true);
+  });
+});
+
+describe('captureBeforeState: retried capture', () => {
+  /** What the first capture stored: the ENI was still in its ORIGINAL group then. */
+  const firstItem = (evidence: Record<string, unknown>) => ({
+    pk: INCIDENT,
+    sk: 'RESPONSE#req-1',
+    beforeStateKey: KEY,
+    evidence,
+    before: {
+      attributes: { disableApiTermination: false, instanceInitiatedShutdownBehavior: 'stop' },
+      autoScaling: { groupName: 'web-asg', lifecycleState: 'InService' },
+      iamInstanceProfile: { associationId: 'iip-assoc-0aaaaaaaaaaaaaaa1', arn: PROFILE_ARN, state: 'associated' },
+      networkInterfaces: [
+        { networkInterfaceId: ENI_0, vpcId: VPC, deviceIndex: 0, groupIds: ['sg-0111111111111111a'], ipv6: false, tcpEstablishedTimeout: 432000 },
+      ],
+      volumes: [{ volumeId: 'vol-0aaaaaaaaaaaaaaa1', deviceName: '/dev/xvda', deleteOnTermination: true }],
+      tags: {},
+    },
+  });
+
+  it('returns the FIRST before-state from the ledger, not what it sees now, and does not rewrite S3', async () => {
+    // Prepare: the instance is already half-contained (isolation group, no profile, not in the ASG)
+    awsHas(
+      instance({
+        NetworkInterfaces: [
+          { NetworkInterfaceId: ENI_0, VpcId: VPC, Attachment: { DeviceIndex: 0 }, Groups: [{ GroupId: 'sg-0cccccccccccccccc' }] },
+        ],
+      }),
+    );
+    ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    ledger({ firstResponse: firstItem({ beforeState: { key: KEY, sha256: 'abc', size: 10 } }) });
+
+    // Act
+    const summary = await captureBeforeState(request(), deps);
+
+    // Assess
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' },
+      ConsistentRead: true,
+    });
+    expect(summary.interfaces).toEqual([
+      { networkInterfaceId: ENI_0, vpcId: VPC, deviceIndex: 0, groupIds: ['sg-0111111111111111a'], ipv6: false, tcpEstablishedTimeout: 432000 },
+    ]);
+    expect(summary.profile).toEqual({ associationId: 'iip-assoc-0aaaaaaaaaaaaaaa1', arn: PROFILE_ARN });
+    expect(summary.autoScalingGroupName).toBe('web-asg');
+    expect(s3Mock).not.toHaveReceivedAnyCommand();
+    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeNames: { '#name': 'beforeState' } });
+  });
+
+  it('still lands the S3 document when the first attempt crashed between the ledger and S3 writes', async () => {
+    awsHas();
+    ledger({ firstResponse: firstItem({}) });
+
+    await captureBeforeState(request(), deps);
+
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: BUCKET, Key: KEY });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeNames: { '#name': 'beforeState' } });
+  });
+});
+
+describe('captureBeforeState: another request owns the incident', () => {
+  it('reports a duplicate with an all-false plan and never touches the target', async () => {
+    // Prepare: req-0 is containing this instance right now
+    awsHas();
+    ledger({ claimOwner: 'req-0' });
+
+    // Act
+    const summary = await captureBeforeState(request(), deps);
+
+    // Assess
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: INCIDENT, sk: 'INCIDENT' }, ConsistentRead: true });
+    expect(summary).toMatchObject({
+      incidentId: INCIDENT,
+      duplicate: true,
+      exempt: false,
+      ownerRequestId: 'req-0',
+      incidentStatus: 'contained',
+      deliveries: 3,
+      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      interfaces: [],
+      beforeStateKey: `incidents/${INCIDENT}/responses/req-0/before-state.json`,
+    });
+    expect(factory.targetCalls).toHaveLength(0);
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+    expect(asMock).not.toHaveReceivedAnyCommand();
+    noResponseWritten();
+  });
+});
