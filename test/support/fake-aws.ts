@@ -160,7 +160,14 @@ export class FakeAws {
             err.$metadata = { requestId, httpStatusCode: 400 };
             throw err;
           }
-          const out = (await handler(input as never)) as Record<string, unknown>;
+          let out: Record<string, unknown>;
+          try {
+            out = (await handler(input as never)) as Record<string, unknown>;
+          } catch (err) {
+            // Real service errors carry the request id too.
+            if (err instanceof Error && !(err.message.startsWith('FakeAws'))) Object.assign(err, { $metadata: { requestId, httpStatusCode: 400 } });
+            throw err;
+          }
           return { ...out, $metadata: { requestId, httpStatusCode: 200 } };
         });
       }

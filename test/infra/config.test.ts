@@ -1,0 +1,136 @@
+import { readFileSync, readdirSync, statSync } from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { CordonConfigSchema, loadConfig, parseConfig } from '../../lib/config';
+import { ROOT, cdkJsonContext } from './synth';
+
+const NO_ENV: NodeJS.ProcessEnv = {};
+
+describe('parseConfig defaults', () => {
+  it('works with no context at all: single-account mode in us-east-1', () => {
+    // Act
+    const config = parseConfig(undefined, NO_ENV);
+
+    // Assess
+    expect(config).toEqual({
+      hubAccount: undefined,
+      organizationId: undefined,
+      memberAccounts: [],
+      regions: ['us-east-1'],
+      severityThreshold: 4,
+      findingTypes: { allow: [], deny: [] },
+      exemptionTag: { key: 'cordon:exempt', value: 'true' },
+      settleSeconds: 15,
+      tcpEstablishedTimeoutSeconds: 60,
+      revokeSessions: 'auto',
+      objectLock: { mode: 'GOVERNANCE', retentionDays: 90 },
+      breakGlassRoleArn: undefined,
+      notificationEmails: [],
+      logRetentionDays: 365,
+    });
+  });
+
+  it('takes the hub account and region from CDK_DEFAULT_* in single-account mode', () => {
+    const config = parseConfig({}, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' });
+
+    expect(config.hubAccount).toBe('123456789012');
+    expect(config.regions).toEqual(['eu-west-1']);
+  });
+
+  it('never takes the hub account from CDK_DEFAULT_ACCOUNT in multi-account mode', () => {
+    // The deploying account is the member when a member stack is deployed.
+    expect(() =>
+      parseConfig({ memberAccounts: ['222222222222'] }, { CDK_DEFAULT_ACCOUNT: '222222222222' }),
+    ).toThrow(/^Invalid cordon config: hubAccount: is required when memberAccounts or organizationId is set/);
+  });
+
+  it('fills nested defaults field by field', () => {
+    const config = parseConfig({ objectLock: { mode: 'COMPLIANCE' }, findingTypes: { deny: ['Recon:EC2/'] } }, NO_ENV);
+
+    expect(config.objectLock).toEqual({ mode: 'COMPLIANCE', retentionDays: 90 });
+    expect(config.findingTypes).toEqual({ allow: [], deny: ['Recon:EC2/'] });
+  });
+
+  it('holds the same values in cdk.json as the built-in defaults', () => {
+    expect(parseConfig(cdkJsonContext().cordon, NO_ENV)).toEqual(parseConfig(undefined, NO_ENV));
+  });
+
+  it('accepts the block as a JSON string (cdk -c cordon=…)', () => {
+    expect(parseConfig('{"severityThreshold":7}', NO_ENV).severityThreshold).toBe(7);
+  });
+
+  it('keeps the hub out of memberAccounts', () => {
+    const config = parseConfig({ hubAccount: '111111111111', memberAccounts: ['111111111111', '222222222222'] }, NO_ENV);
+
+    expect(config.memberAccounts).toEqual(['222222222222']);
+  });
+});
+
+describe('parseConfig rejects bad fields, naming the field', () => {
+  it.each([
+    [{ memberAccounts: ['12345'] }, 'memberAccounts.0: must be a 12-digit AWS account id'],
+    [{ hubAccount: 'abc' }, 'hubAccount: must be a 12-digit AWS account id'],
+    [{ organizationId: 'org-1' }, 'organizationId: must be an AWS Organizations id'],
+    [{ regions: ['us-east-1', 'mars-1'] }, 'regions.1: must be an AWS region'],
+    [{ regions: [] }, 'regions: must name at least one region'],
+    [{ severityThreshold: 9 }, 'severityThreshold: must be at most 8.9'],
+    [{ severityThreshold: 0.5 }, 'severityThreshold: must be at least 1'],
+    [{ settleSeconds: 301 }, 'settleSeconds:'],
+    [{ tcpEstablishedTimeoutSeconds: 30 }, 'tcpEstablishedTimeoutSeconds:'],
+    [{ revokeSessions: 'sometimes' }, 'revokeSessions:'],
+    [{ objectLock: { mode: 'LEGAL' } }, 'objectLock.mode:'],
+    [{ objectLock: { retentionDays: 0 } }, 'objectLock.retentionDays:'],
+    [{ breakGlassRoleArn: 'arn:aws:iam::123456789012:user/alice' }, 'breakGlassRoleArn: must be an IAM role ARN'],
+    [{ notificationEmails: ['not-an-email'] }, 'notificationEmails.0: must be an email address'],
+    [{ logRetentionDays: 100 }, 'logRetentionDays: must be one of the CloudWatch Logs retention periods'],
+    [{ findingTypes: { allow: ['Recon:EC2/Portscan'], deny: ['Recon:EC2/Portscan'] } }, 'findingTypes: allow and deny both name'],
+    [{ memberAcounts: ['111111111111'] }, 'memberAcounts'],
+  ])('%j', (raw, expected) => {
+    expect(() => parseConfig(raw, NO_ENV)).toThrow(`Invalid cordon config: `);
+    expect(() => parseConfig(raw, NO_ENV)).toThrow(expected);
+  });
+
+  it('rejects a string that is not JSON', () => {
+    expect(() => parseConfig('{severity', NO_ENV)).toThrow(/^Invalid cordon config: \(root\): must be a JSON object/);
+  });
+
+  it('exports the schema it validates with', () => {
+    expect(CordonConfigSchema.safeParse({ severityThreshold: 4 }).success).toBe(true);
+  });
+});
+
+describe('loadConfig', () => {
+  it('parses the context once per app', () => {
+    // Prepare
+    const app = new App({ context: { cordon: { severityThreshold: 6 } } });
+    const spy = jest.spyOn(app.node, 'tryGetContext');
+
+    // Act
+    const first = loadConfig(app, NO_ENV);
+    const second = loadConfig(app.node, NO_ENV);
+
+    // Assess
+    expect(second).toBe(first);
+    expect(first.severityThreshold).toBe(6);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('throws when the context is invalid', () => {
+    const app = new App({ context: { cordon: { memberAccounts: ['1'] } } });
+
+    expect(() => loadConfig(app, NO_ENV)).toThrow('Invalid cordon config: memberAccounts.0: must be a 12-digit AWS account id');
+  });
+
+  it('is the only reader of context in lib/ and bin/app.ts', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => {
+        const p = path.join(dir, f);
+        return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+      });
+    const readers = [...files(path.join(ROOT, 'lib')), path.join(ROOT, 'bin', 'app.ts')].filter((f) =>
+      /tryGetContext|getContext\(/.test(readFileSync(f, 'utf8')),
+    );
+
+    expect(readers.map((f) => path.relative(ROOT, f))).toEqual(['lib/config.ts']);
+  });
+});

@@ -1,0 +1,235 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/config';
+import { CordonMemberStack, DENIED_ACTIONS } from '../../lib/member-stack';
+import { RESPONDERS, hubRoleName } from '../../lib/responders';
+import { ROOT, asArray, flatten, iamStatements, type Statement } from './synth';
+
+const HUB = '111111111111';
+const ORG = 'o-abcdefghij';
+const REGIONS = ['us-east-1', 'eu-west-1'];
+
+/** Member stacks build no assets: synthesize them directly, once per configuration. */
+function memberTemplate(cordon: unknown): Template {
+  const app = new App();
+  const stack = new CordonMemberStack(app, 'CordonMember', { config: parseConfig(cordon, {}), env: { region: 'us-east-1' } });
+  return Template.fromStack(stack);
+}
+
+let multi: Template;
+let single: Template;
+let policy: Statement[];
+
+beforeAll(() => {
+  multi = memberTemplate({ hubAccount: HUB, organizationId: ORG, memberAccounts: ['222222222222'], regions: REGIONS });
+  single = memberTemplate({});
+  policy = iamStatements(multi)
+    .filter(({ owner }) => owner.startsWith('ResponderPolicy'))
+    .map(({ statement }) => statement);
+});
+
+const SERVICES: Record<string, string> = {
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-iam': 'iam',
+  '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+};
+
+/** IAM action → the responders whose code sends that SDK command (target-account clients only). */
+function responderCalls(): Map<string, string[]> {
+  const files = (dir: string): string[] =>
+    existsSync(dir)
+      ? readdirSync(dir).flatMap((f) => {
+          const p = path.join(dir, f);
+          return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+        })
+      : [];
+  const calls = new Map<string, string[]>();
+  for (const responder of ['shared', ...RESPONDERS.filter((r) => r.actsInMemberAccounts).map((r) => r.name)]) {
+    for (const file of files(path.join(ROOT, 'lambdas', responder))) {
+      const source = readFileSync(file, 'utf8');
+      for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
+        const service = SERVICES[m[2]!];
+        if (!service) continue;
+        for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+          const command = /^(\w+)Command$/.exec(name)?.[1];
+          if (!command || !new RegExp(`new ${name}\\(`).test(source)) continue;
+          const action = `${service}:${command}`;
+          calls.set(action, [...(calls.get(action) ?? []), responder]);
+        }
+      }
+    }
+  }
+  return calls;
+}
+
+const allows = (): Statement[] => policy.filter((s) => s.Effect === 'Allow');
+const actionsOf = (s: Statement): string[] => asArray(s.Action);
+
+describe('CordonResponder trust', () => {
+  it('is assumable only by the exact hub role ARNs, in every configured region, within the organization', () => {
+    // Prepare
+    const expected = REGIONS.flatMap((region) =>
+      RESPONDERS.filter((r) => r.actsInMemberAccounts).map(
+        (r) => `arn:<AWS::Partition>:iam::${HUB}:role/${hubRoleName(r.name, region)}`,
+      ),
+    );
+    const role = Object.values(multi.findResources('AWS::IAM::Role', { Properties: { RoleName: 'CordonResponder' } }));
+
+    // Act
+    const trust = (role[0]?.Properties.AssumeRolePolicyDocument.Statement ?? []) as Statement[];
+
+    // Assess
+    expect(role).toHaveLength(1);
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole' });
+    expect(flatten((trust[0]!.Principal as { AWS: unknown }).AWS)).toBe(`arn:<AWS::Partition>:iam::${HUB}:root`);
+    expect(asArray(trust[0]!.Condition?.ArnEquals?.['aws:PrincipalArn']).map(flatten)).toEqual(expected);
+    expect(trust[0]!.Condition?.StringEquals).toEqual({ 'aws:PrincipalOrgID': ORG });
+    expect(Object.keys(trust[0]!.Condition ?? {}).sort()).toEqual(['ArnEquals', 'StringEquals']);
+  });
+
+  it('trusts its own account in single-account mode, and no organization condition', () => {
+    const role = Object.values(single.findResources('AWS::IAM::Role'))[0];
+    const trust = role?.Properties.AssumeRolePolicyDocument.Statement[0] as Statement;
+
+    expect(flatten((trust.Principal as { AWS: unknown }).AWS)).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:root');
+    expect(asArray(trust.Condition?.ArnEquals?.['aws:PrincipalArn']).map(flatten)).toEqual(
+      RESPONDERS.filter((r) => r.actsInMemberAccounts).map(
+        (r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${hubRoleName(r.name, 'us-east-1')}`,
+      ),
+    );
+    expect(trust.Condition?.StringEquals).toBeUndefined();
+  });
+
+  it('has no managed policies and a one-hour session cap', () => {
+    multi.hasResourceProperties('AWS::IAM::Role', { RoleName: 'CordonResponder', MaxSessionDuration: 3600 });
+    const role = Object.values(multi.findResources('AWS::IAM::Role'))[0];
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('CordonResponder permissions', () => {
+  it('never allows destroying evidence or terminating instances, nor any wildcard action', () => {
+    const allowed = allows().flatMap(actionsOf);
+
+    // The one wildcard: ReEncryptFrom/ReEncryptTo, which EBS needs on the evidence key.
+    expect(allowed.filter((a) => a.includes('*'))).toEqual(['kms:ReEncrypt*']);
+    expect(allowed.filter((a) => /^ec2:(Terminate|Delete)/.test(a) || DENIED_ACTIONS.includes(a))).toEqual([]);
+  });
+
+  it('explicitly denies TerminateInstances, DeleteVolume, DeleteSnapshot and DeleteFlowLogs everywhere', () => {
+    const deny = policy.find((s) => s.Effect === 'Deny' && actionsOf(s).includes('ec2:TerminateInstances'));
+
+    expect(deny).toEqual({
+      Sid: 'NeverDestroyEvidence',
+      Effect: 'Deny',
+      Action: ['ec2:TerminateInstances', 'ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:DeleteFlowLogs'],
+      Resource: '*',
+    });
+  });
+
+  it('changes security-group rules only on groups tagged cordon:managed=true', () => {
+    const ruleEdits = allows().filter((s) => actionsOf(s).some((a) => /^ec2:(Authorize|Revoke)SecurityGroup/.test(a)));
+
+    expect(ruleEdits.length).toBeGreaterThan(0);
+    for (const s of ruleEdits) {
+      expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cordon:managed': 'true' } });
+    }
+    expect(ruleEdits.flatMap(actionsOf).sort()).toEqual([
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+    ]);
+  });
+
+  it('creates security groups only with the cordon:managed tag', () => {
+    const onGroups = allows().filter(
+      (s) => actionsOf(s).includes('ec2:CreateSecurityGroup') && asArray(s.Resource).map(flatten).some((r) => r.includes(':security-group/')),
+    );
+    expect(onGroups).toHaveLength(1);
+    expect(onGroups[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestTag/cordon:managed': 'true' } });
+  });
+
+  it('tags only what it creates, or what already carries cordon:managed', () => {
+    const tagging = allows().filter((s) => actionsOf(s).includes('ec2:CreateTags'));
+
+    expect(tagging.length).toBeGreaterThan(0);
+    for (const s of tagging) {
+      const conditions = s.Condition?.StringEquals ?? {};
+      expect(Boolean(conditions['ec2:CreateAction']) || conditions['aws:ResourceTag/cordon:managed'] === 'true').toBe(true);
+    }
+  });
+
+  it('cannot put inline policies on itself, on cordon hub roles, on service-linked or SSO roles', () => {
+    const deny = policy.find((s) => s.Effect === 'Deny' && actionsOf(s).includes('iam:PutRolePolicy'));
+
+    expect(asArray(deny?.Resource).map(flatten)).toEqual([
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/CordonResponder',
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cordon-*',
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*',
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-reserved/*',
+    ]);
+  });
+
+  it('scopes every resource ARN to this account and the configured regions', () => {
+    const arns = allows()
+      .flatMap((s) => asArray(s.Resource).map(flatten))
+      .filter((r) => r !== '*');
+    for (const arn of arns) {
+      expect(arn).toMatch(
+        /^arn:<AWS::Partition>:(ec2|autoscaling|elasticloadbalancing):(us-east-1|eu-west-1):(<AWS::AccountId>)?:|^arn:<AWS::Partition>:iam::<AWS::AccountId>:|^arn:<AWS::Partition>:kms:(us-east-1|eu-west-1):111111111111:key\/\*$/,
+      );
+    }
+  });
+
+  it('uses Resource "*" only for Describe calls (limited to the configured regions) and log delivery', () => {
+    const unscoped = allows().filter((s) => asArray(s.Resource).includes('*'));
+    for (const s of unscoped) {
+      const actions = actionsOf(s);
+      if (actions.every((a) => /^(ec2|autoscaling|elasticloadbalancing):Describe/.test(a))) {
+        expect(s.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': REGIONS } });
+      } else {
+        expect(actions).toEqual(['logs:CreateLogDelivery', 'logs:DeleteLogDelivery']);
+      }
+    }
+  });
+
+  it('allows every EC2, IAM, Auto Scaling and ELB call the deployed responders make in target accounts', () => {
+    // Prepare: the SDK commands used by the code of every RESPONDERS entry that acts in member accounts.
+    const needed = new Set(responderCalls().keys());
+    const allowed = new Set(allows().flatMap(actionsOf));
+
+    // Assess: what is explicitly denied is reported by the next test.
+    expect(needed.size).toBeGreaterThan(10);
+    expect([...needed].filter((a) => !allowed.has(a) && !DENIED_ACTIONS.includes(a)).sort()).toEqual([]);
+  });
+
+  it('is never asked by a deployed responder for an action it explicitly denies', () => {
+    const calls = responderCalls();
+    expect(DENIED_ACTIONS.flatMap((a) => (calls.get(a) ?? []).map((r) => `${a} (${r})`))).toEqual([]);
+  });
+
+  it('may use the hub evidence key only through EC2, named by its alias, for EBS snapshot copies', () => {
+    const keyStatements = allows().filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(keyStatements.flatMap(actionsOf).sort()).toEqual([
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ReEncrypt*',
+    ]);
+    for (const s of keyStatements) {
+      expect(asArray(s.Resource).map(flatten)).toEqual(REGIONS.map((r) => `arn:<AWS::Partition>:kms:${r}:${HUB}:key/*`));
+      expect(s.Condition).toMatchObject({
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/cordon-evidence' },
+        StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+      });
+    }
+    const grant = keyStatements.find((s) => actionsOf(s).includes('kms:CreateGrant'));
+    expect(grant?.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+});
