@@ -91,6 +91,16 @@ export const CordonConfigSchema = z
       .prefault({}),
     /** The only principal allowed to delete evidence. Without it, nobody may. */
     breakGlassRoleArn: RoleArn.optional(),
+    /**
+     * The hub evidence key's ARN (the hub stack's EvidenceKeyArn output). Member stacks name the key by
+     * this ARN in CordonResponder's policy; without it they fall back to the key's alias (docs/iam.md).
+     */
+    evidenceKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)')
+      .optional(),
+    /** Cap on waiting for one snapshot or snapshot copy, in hours: a several-TB volume must not fail for being slow. */
+    snapshotMaxHours: z.number().int('must be a whole number').min(1).max(168).default(24),
     /** Addresses subscribed to the incident topic (each must confirm the subscription). */
     notificationEmails: z.array(z.email('must be an email address')).default([]),
     /** Retention of every Lambda and state-machine log group. */
@@ -138,6 +148,8 @@ export interface CordonConfig {
   readonly revokeSessions: 'auto' | 'always' | 'never';
   readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
   readonly breakGlassRoleArn: string | undefined;
+  readonly evidenceKeyArn: string | undefined;
+  readonly snapshotMaxHours: number;
   readonly notificationEmails: readonly string[];
   readonly logRetentionDays: number;
 }
@@ -152,13 +164,13 @@ export type CordonConfigInput = z.input<typeof CordonConfigSchema>;
  * @throws Error `Invalid cordon config: <field.path>: <problem>` naming every failing field
  */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): CordonConfig {
-  let value = raw ?? {};
+  let value: unknown = raw ?? {};
   // `cdk -c cordon='{"…"}'` passes the block as a string.
   if (typeof value === 'string') {
     try {
       value = JSON.parse(value) as unknown;
     } catch (err) {
-      throw new Error(`Invalid cordon config: (root): must be a JSON object (${(err as Error).message})`);
+      throw new Error(`Invalid cordon config: (root): must be a JSON object (${(err as Error).message})`, { cause: err });
     }
   }
   const result = CordonConfigSchema.safeParse(value);
@@ -182,6 +194,8 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     revokeSessions: c.revokeSessions,
     objectLock: c.objectLock,
     breakGlassRoleArn: c.breakGlassRoleArn,
+    evidenceKeyArn: c.evidenceKeyArn,
+    snapshotMaxHours: c.snapshotMaxHours,
     notificationEmails: c.notificationEmails,
     logRetentionDays: c.logRetentionDays,
   };

@@ -25,9 +25,15 @@ describe('parseConfig defaults', () => {
       revokeSessions: 'auto',
       objectLock: { mode: 'GOVERNANCE', retentionDays: 90 },
       breakGlassRoleArn: undefined,
+      evidenceKeyArn: undefined,
+      snapshotMaxHours: 24,
       notificationEmails: [],
       logRetentionDays: 365,
     });
+  });
+
+  it('rejects an evidence key named by alias: member policies must name it by ARN', () => {
+    expect(() => parseConfig({ evidenceKeyArn: 'alias/cordon-evidence' })).toThrow(/evidenceKeyArn: must be a KMS key ARN/);
   });
 
   it('takes the hub account and region from CDK_DEFAULT_* in single-account mode', () => {

@@ -455,6 +455,7 @@ describe('hub IAM', () => {
     expect(puts.map(({ owner }) => owner.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'CaptureStateRoleDefaultPolicy',
       'CollectEvidenceRoleDefaultPolicy',
+      'IntakeFunctionRoleDefaultPolicy',
       'RecordRoleDefaultPolicy',
     ]);
     for (const { statement } of puts) {

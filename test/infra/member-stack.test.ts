@@ -117,17 +117,38 @@ describe('CordonResponder permissions', () => {
 
     // The one wildcard: ReEncryptFrom/ReEncryptTo, which EBS needs on the evidence key.
     expect(allowed.filter((a) => a.includes('*'))).toEqual(['kms:ReEncrypt*']);
-    expect(allowed.filter((a) => /^ec2:(Terminate|Delete)/.test(a) || DENIED_ACTIONS.includes(a))).toEqual([]);
+    expect(allowed.filter((a) => DENIED_ACTIONS.includes(a))).toEqual([]);
+    // The one delete: cordon's own temporary snapshot copies, once the hub has its copy.
+    expect(allowed.filter((a) => /^ec2:(Terminate|Delete)/.test(a))).toEqual(['ec2:DeleteSnapshot']);
+    const deletes = allows().filter((s) => actionsOf(s).includes('ec2:DeleteSnapshot'));
+    expect(deletes.map((s) => s.Condition)).toEqual([
+      { StringEquals: { 'aws:ResourceTag/cordon:managed': 'true', 'aws:ResourceTag/cordon:temporary': 'true' } },
+    ]);
   });
 
-  it('explicitly denies TerminateInstances, DeleteVolume, DeleteSnapshot and DeleteFlowLogs everywhere', () => {
+  it('explicitly denies TerminateInstances, DeleteVolume and DeleteFlowLogs everywhere, and DeleteSnapshot of anything not temporary', () => {
     const deny = policy.find((s) => s.Effect === 'Deny' && actionsOf(s).includes('ec2:TerminateInstances'));
+    const snapshotDeny = policy.find((s) => s.Effect === 'Deny' && actionsOf(s).includes('ec2:DeleteSnapshot'));
+    const relabel = policy.find((s) => s.Sid === 'NeverRelabelSnapshotsTemporary');
 
     expect(deny).toEqual({
       Sid: 'NeverDestroyEvidence',
       Effect: 'Deny',
-      Action: ['ec2:TerminateInstances', 'ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:DeleteFlowLogs'],
+      Action: ['ec2:TerminateInstances', 'ec2:DeleteVolume', 'ec2:DeleteFlowLogs'],
       Resource: '*',
+    });
+    expect(snapshotDeny).toEqual({
+      Sid: 'NeverDeleteEvidenceSnapshots',
+      Effect: 'Deny',
+      Action: 'ec2:DeleteSnapshot',
+      Resource: '*',
+      Condition: { StringNotEquals: { 'aws:ResourceTag/cordon:temporary': 'true' } },
+    });
+    // Nothing can turn an original into a "temporary" copy: that tag is set only by CopySnapshot.
+    expect(relabel).toMatchObject({
+      Effect: 'Deny',
+      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['cordon:temporary'] }, StringNotEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
     });
   });
 

@@ -1,0 +1,244 @@
+import { Aws, CfnOutput, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { usesOrganizationOnly, type CordonConfig } from './config';
+import { EvidenceStore, INCIDENT_PREFIX } from './constructs/evidence-store';
+import { Intake } from './constructs/intake';
+import { nagRef } from './constructs/nag';
+import { ResponderFunction } from './constructs/responder-function';
+import { ResponseWorkflow } from './constructs/response-workflow';
+import { RESPONDERS, RESPONDER_ROLE_NAME } from './responders';
+
+export interface CordonHubStackProps extends StackProps {
+  /** The parsed configuration (lib/config.ts `loadConfig`). */
+  readonly config: CordonConfig;
+  /**
+   * The response workflow ASL file.
+   * @default state-machines/response.asl.json
+   */
+  readonly responseDefinitionPath?: string;
+}
+
+/**
+ * The hub (DESIGN.md §1): deployed to the security account in every configured
+ * region. Holds the evidence store, one ResponderFunction per `RESPONDERS` entry,
+ * the response workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
+ * write permissions: every target-account action goes through `CordonResponder`
+ * (lib/member-stack.ts), the hub account included.
+ */
+export class CordonHubStack extends Stack {
+  public readonly evidence: EvidenceStore;
+  /** Every responder function except intake, by `RESPONDERS` name. */
+  public readonly functions: Readonly<Record<string, ResponderFunction>>;
+  public readonly workflow: ResponseWorkflow;
+  public readonly intake: Intake;
+  /** The hub account id (a token when the stack is environment-agnostic). */
+  public readonly hubAccount: string;
+
+  constructor(scope: Construct, id: string, props: CordonHubStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    if (config.hubAccount && !Token.isUnresolved(this.account) && this.account !== config.hubAccount) {
+      throw new Error(
+        `${id}: the hub stack must be deployed to the hub account ${config.hubAccount}, not ${this.account}; ` +
+          'fix env.account or cordon.hubAccount',
+      );
+    }
+    if (!Token.isUnresolved(this.region) && !config.regions.includes(this.region)) {
+      throw new Error(
+        `${id}: region ${this.region} is not in cordon.regions (${config.regions.join(', ')}); add it, ` +
+          'or member accounts will not trust this hub',
+      );
+    }
+    this.hubAccount = config.hubAccount ?? this.account;
+    const orgOnly = usesOrganizationOnly(config);
+    const targetAccounts = [this.hubAccount, ...config.memberAccounts];
+
+    this.evidence = new EvidenceStore(this, 'EvidenceStore', {
+      sourceAccounts: orgOnly ? [] : targetAccounts,
+      memberAccounts: config.memberAccounts,
+      organizationId: config.organizationId,
+      objectLockMode: config.objectLock.mode,
+      retentionDays: config.objectLock.retentionDays,
+      breakGlassRoleArn: config.breakGlassRoleArn,
+      notificationEmails: config.notificationEmails,
+      accessLogRetentionDays: config.logRetentionDays,
+    });
+    const { bucket, key, ledger, topic } = this.evidence;
+
+    const extraEnv: Record<string, Record<string, string>> = {
+      'capture-state': {
+        LEDGER_TABLE: ledger.tableName,
+        EVIDENCE_BUCKET: bucket.bucketName,
+        EXEMPT_TAG_KEY: config.exemptionTag.key,
+        EXEMPT_TAG_VALUE: config.exemptionTag.value,
+        SETTLE_SECONDS: String(config.settleSeconds),
+      },
+      'collect-evidence': { EVIDENCE_BUCKET: bucket.bucketName },
+      isolate: { TCP_ESTABLISHED_TIMEOUT: String(config.tcpEstablishedTimeoutSeconds) },
+      'quarantine-role': { REVOKE_SESSIONS: config.revokeSessions },
+      'flow-logs': { FLOW_LOG_BUCKET_ARN: bucket.bucketArn },
+      'share-snapshot': { EVIDENCE_KEY_ARN: key.keyArn, SNAPSHOT_MAX_HOURS: String(config.snapshotMaxHours) },
+      snapshot: { SNAPSHOT_MAX_HOURS: String(config.snapshotMaxHours) },
+      record: { LEDGER_TABLE: ledger.tableName, EVIDENCE_BUCKET: bucket.bucketName, TOPIC_ARN: topic.topicArn },
+    };
+
+    const responderRoleArns = orgOnly
+      ? [`arn:${Aws.PARTITION}:iam::*:role/${RESPONDER_ROLE_NAME}`]
+      : targetAccounts.map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${RESPONDER_ROLE_NAME}`);
+
+    const functions: Record<string, ResponderFunction> = {};
+    for (const spec of RESPONDERS) {
+      if (spec.name === 'intake') continue;
+      const memberEnv: Record<string, string> = spec.actsInMemberAccounts
+        ? { PARTITION: Aws.PARTITION, RESPONDER_ROLE_NAME, HUB_ACCOUNT_ID: this.hubAccount }
+        : {};
+      const fn = new ResponderFunction(this, pascalCase(spec.name), {
+        responder: spec.name,
+        logRetentionDays: config.logRetentionDays,
+        environment: { ...memberEnv, ...extraEnv[spec.name] },
+      });
+      if (spec.actsInMemberAccounts) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'AssumeCordonResponder',
+            actions: ['sts:AssumeRole'],
+            resources: responderRoleArns,
+            conditions: orgOnly ? { StringEquals: { 'aws:ResourceOrgID': config.organizationId } } : undefined,
+          }),
+        );
+      }
+      functions[spec.name] = fn;
+    }
+    this.functions = functions;
+
+    // Ledger writes: capture-state and record. Evidence writes: those two and collect-evidence.
+    for (const name of LEDGER_WRITERS) {
+      const fn = functions[name];
+      if (fn) ledger.grantReadWriteData(fn);
+    }
+    for (const name of EVIDENCE_WRITERS) {
+      const fn = functions[name];
+      if (!fn) continue;
+      bucket.grantPut(fn, `${INCIDENT_PREFIX}/*`);
+      acknowledgePolicy(fn, [...EVIDENCE_KEY_ACKS, ...incidentPutAcks(this.evidence)]);
+    }
+    const record = functions.record;
+    if (record) {
+      topic.grantPublish(record);
+      // The manifest lists every evidence object with S3's own SHA-256 (ListObjectsV2 + HeadObject).
+      bucket.grantRead(record, `${INCIDENT_PREFIX}/*`);
+      acknowledgePolicy(record, manifestReadAcks());
+    }
+    if (orgOnly) {
+      for (const fn of Object.values(functions)) {
+        if (fn.spec.actsInMemberAccounts) acknowledgePolicy(fn, [ORG_ASSUME_ROLE_ACK]);
+      }
+    }
+
+    this.workflow = new ResponseWorkflow(this, 'ResponseWorkflow', {
+      functions,
+      alarmTopic: topic,
+      logRetentionDays: config.logRetentionDays,
+      definitionPath: props.responseDefinitionPath,
+    });
+
+    this.intake = new Intake(this, 'Intake', {
+      stateMachine: this.workflow.stateMachine,
+      alarmTopic: topic,
+      logRetentionDays: config.logRetentionDays,
+      policy: {
+        severityThreshold: config.severityThreshold,
+        allowTypes: [...config.findingTypes.allow],
+        denyTypes: [...config.findingTypes.deny],
+        allowedAccounts: orgOnly ? undefined : targetAccounts,
+        allowedRegions: [...config.regions],
+      },
+    });
+
+    // The finding itself is evidence: intake stores it under incidents/<id>/findings/ before starting the workflow.
+    this.intake.function.addEnvironment('EVIDENCE_BUCKET', bucket.bucketName);
+    bucket.grantPut(this.intake.function, `${INCIDENT_PREFIX}/*`);
+    acknowledgePolicy(this.intake.function, [...EVIDENCE_KEY_ACKS, ...incidentPutAcks(this.evidence)]);
+
+    new CfnOutput(this, 'EvidenceKeyArn', {
+      description: 'The evidence KMS key: set it as cordon.evidenceKeyArn for member stacks, which then name it by ARN',
+      value: key.keyArn,
+    });
+    new CfnOutput(this, 'ResponseStateMachineArn', {
+      description: 'The response workflow: `cordon` starts executions here',
+      value: this.workflow.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'EvidenceBucketName', {
+      description: 'Evidence bucket (Object Lock): incident manifests, before/after state, flow logs',
+      value: bucket.bucketName,
+    });
+    new CfnOutput(this, 'TopicArn', { description: 'Incident notifications', value: topic.topicArn });
+    new CfnOutput(this, 'LedgerTableName', { description: 'Incident ledger', value: ledger.tableName });
+  }
+}
+
+/** Functions that write the incident ledger. */
+const LEDGER_WRITERS = ['capture-state', 'record'];
+/** Functions that write evidence objects under `incidents/`. */
+const EVIDENCE_WRITERS = ['capture-state', 'collect-evidence', 'record'];
+
+interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Findings of the evidence-key grants that grantReadWriteData / grantPut / grantPublish add (docs/iam.md). */
+const EVIDENCE_KEY_ACKS: readonly Acknowledgement[] = [
+  {
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason: 'Added by the ledger/bucket/topic grants, on the evidence key only: data keys for SSE-KMS writes',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+    reason: 'Added by the ledger/bucket grants, on the evidence key only; no other key is reachable',
+  },
+];
+
+/** Findings of `bucket.grantPut(fn, 'incidents/*')` (docs/iam.md). */
+function incidentPutAcks(store: EvidenceStore): Acknowledgement[] {
+  return [
+    {
+      id: 'AwsSolutions-IAM5[Action::s3:Abort*]',
+      reason: 'grantPut: abort multipart uploads of incident evidence only; deletes stay denied by the bucket policy',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagRef(store.bucket)}/${INCIDENT_PREFIX}/*]`,
+      reason: 'Evidence keys are per incident (incidents/<id>/…); writes are limited to that prefix',
+    },
+  ];
+}
+
+/** Findings of `bucket.grantRead(record, 'incidents/*')`, which the manifest writer needs (docs/iam.md). */
+function manifestReadAcks(): Acknowledgement[] {
+  return [
+    { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'grantRead: HeadObject with the stored SHA-256 checksum, for the manifest; incidents/ only' },
+    { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'grantRead adds bucket-level reads; they apply to the evidence bucket only' },
+    { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'grantRead: ListObjectsV2 of an incident prefix, for the manifest; evidence bucket only' },
+  ];
+}
+
+const ORG_ASSUME_ROLE_ACK: Acknowledgement = {
+  id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${RESPONDER_ROLE_NAME}]`,
+  reason:
+    'Organization mode without a member list: CordonResponder in any account of the organization, enforced by aws:ResourceOrgID and by the member trust policy',
+};
+
+/** Acknowledge findings on the function's grant policy (its role's DefaultPolicy), never wider. */
+function acknowledgePolicy(fn: ResponderFunction, acks: readonly Acknowledgement[]): void {
+  const policy = fn.executionRole.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${fn.node.path}: no DefaultPolicy to acknowledge findings on`);
+  Validations.of(policy).acknowledge(...acks);
+}
+
+function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}
