@@ -40,6 +40,11 @@ const unique = <T>(items: readonly T[]): boolean => new Set(items).size === item
  * The schema of the `cordon` context block. Exported for documentation and tests;
  * use {@link loadConfig} or {@link parseConfig}, which also apply the environment defaults.
  */
+/** The hub evidence key of one region, by ARN. */
+const KeyArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)');
+
 export const CordonConfigSchema = z
   .object({
     /**
@@ -95,10 +100,7 @@ export const CordonConfigSchema = z
      * The hub evidence key's ARN (the hub stack's EvidenceKeyArn output). Member stacks name the key by
      * this ARN in CordonResponder's policy; without it they fall back to the key's alias (docs/iam.md).
      */
-    evidenceKeyArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)')
-      .optional(),
+    evidenceKeyArn: z.union([KeyArn, z.record(Region, KeyArn)]).optional(),
     /** Cap on waiting for one snapshot or snapshot copy, in hours: a several-TB volume must not fail for being slow. */
     snapshotMaxHours: z.number().int('must be a whole number').min(1).max(168).default(24),
     /** Addresses subscribed to the incident topic (each must confirm the subscription). */
@@ -148,7 +150,8 @@ export interface CordonConfig {
   readonly revokeSessions: 'auto' | 'always' | 'never';
   readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
   readonly breakGlassRoleArn: string | undefined;
-  readonly evidenceKeyArn: string | undefined;
+  /** The hub evidence key per hub region, by ARN (empty: member policies fall back to the key's alias). */
+  readonly evidenceKeyArns: Readonly<Record<string, string>>;
   readonly snapshotMaxHours: number;
   readonly notificationEmails: readonly string[];
   readonly logRetentionDays: number;
@@ -181,11 +184,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const multiAccount = c.memberAccounts.length > 0 || c.organizationId !== undefined;
   const defaultAccount = env.CDK_DEFAULT_ACCOUNT && /^\d{12}$/.test(env.CDK_DEFAULT_ACCOUNT) ? env.CDK_DEFAULT_ACCOUNT : undefined;
   const hubAccount = c.hubAccount ?? (multiAccount ? undefined : defaultAccount);
+  const regions = c.regions ?? [env.CDK_DEFAULT_REGION || 'us-east-1'];
+  const evidenceKeyArns = evidenceKeysByRegion(c.evidenceKeyArn, regions, hubAccount);
   return {
     hubAccount,
     organizationId: c.organizationId,
     memberAccounts: c.memberAccounts.filter((a) => a !== hubAccount),
-    regions: c.regions ?? [env.CDK_DEFAULT_REGION || 'us-east-1'],
+    regions,
     severityThreshold: c.severityThreshold,
     findingTypes: c.findingTypes,
     exemptionTag: c.exemptionTag,
@@ -194,11 +199,42 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     revokeSessions: c.revokeSessions,
     objectLock: c.objectLock,
     breakGlassRoleArn: c.breakGlassRoleArn,
-    evidenceKeyArn: c.evidenceKeyArn,
+    evidenceKeyArns,
     snapshotMaxHours: c.snapshotMaxHours,
     notificationEmails: c.notificationEmails,
     logRetentionDays: c.logRetentionDays,
   };
+}
+
+/**
+ * Each hub region has its own evidence key. One ARN names one region's key; several regions need a map
+ * `{ "<region>": "<key ARN>" }`. Every key must be in its region and in the hub account.
+ */
+function evidenceKeysByRegion(
+  value: string | Record<string, string> | undefined,
+  regions: readonly string[],
+  hubAccount: string | undefined,
+): Record<string, string> {
+  if (value === undefined) return {};
+  const fail = (message: string): never => {
+    throw new Error(`Invalid cordon config: evidenceKeyArn: ${message}`);
+  };
+  const regionOf = (arn: string) => arn.split(':')[3] ?? '';
+  let byRegion: Record<string, string>;
+  if (typeof value === 'string') {
+    if (regions.length > 1) {
+      fail(`one ARN can't serve ${regions.length} hub regions (each has its own key): give {"<region>": "<key ARN>"} for each of ${regions.join(', ')}`);
+    }
+    byRegion = { [regionOf(value)]: value };
+  } else {
+    byRegion = { ...value };
+  }
+  for (const [region, arn] of Object.entries(byRegion)) {
+    if (!regions.includes(region)) fail(`${arn} is in ${region}, which is not one of the hub regions (${regions.join(', ')})`);
+    if (regionOf(arn) !== region) fail(`${arn} is not in ${region}`);
+    if (hubAccount && arn.split(':')[4] !== hubAccount) fail(`${arn} is not in the hub account ${hubAccount}`);
+  }
+  return byRegion;
 }
 
 const cache = new WeakMap<Node, CordonConfig>();

@@ -65,14 +65,21 @@ export class CordonMemberStack extends Stack {
     const managedResource = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } };
     // Snapshot ARNs carry no account.
     const snapshots = config.regions.map((region) => `arn:${partition}:ec2:${region}::snapshot/*`);
-    // The hub evidence key by ARN when configured (issue 3); otherwise by its alias, as a fallback.
-    const evidenceKeys = config.evidenceKeyArn
-      ? [config.evidenceKeyArn]
-      : config.regions.map((region) => `arn:${partition}:kms:${region}:${hubAccount}:key/*`);
-    const evidenceKeyConditions: Record<string, Record<string, unknown>> = {
-      ...(config.evidenceKeyArn ? {} : { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': EVIDENCE_KEY_ALIAS } }),
-      StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
-    };
+    // The hub evidence key of each region: by ARN where configured (issue 3), otherwise by its alias as a fallback.
+    const keyArns = config.evidenceKeyArns;
+    const aliasRegions = config.regions.filter((region) => !keyArns[region]);
+    const viaEc2 = { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } };
+    const keyGroups: Array<{ sid: string; resources: string[]; conditions: Record<string, Record<string, unknown>> }> = [];
+    if (Object.keys(keyArns).length > 0) {
+      keyGroups.push({ sid: 'ByArn', resources: Object.values(keyArns), conditions: viaEc2 });
+    }
+    if (aliasRegions.length > 0) {
+      keyGroups.push({
+        sid: 'ByAlias',
+        resources: aliasRegions.map((region) => `arn:${partition}:kms:${region}:${hubAccount}:key/*`),
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': EVIDENCE_KEY_ALIAS }, ...viaEc2 },
+      });
+    }
 
     const statements = [
       new iam.PolicyStatement({
@@ -216,19 +223,21 @@ export class CordonMemberStack extends Stack {
         resources: snapshots,
         conditions: managedResource,
       }),
-      // The hub evidence key, named by its alias (its ARN is unknown here): the EBS actions only.
-      new iam.PolicyStatement({
-        sid: 'UseEvidenceKeyForSnapshots',
-        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncrypt*'],
-        resources: evidenceKeys,
-        conditions: evidenceKeyConditions,
-      }),
-      new iam.PolicyStatement({
-        sid: 'GrantEvidenceKeyToEbs',
-        actions: ['kms:CreateGrant'],
-        resources: evidenceKeys,
-        conditions: { ...evidenceKeyConditions, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
+      // The hub evidence key: the EBS actions only, through EC2 only.
+      ...keyGroups.flatMap((g) => [
+        new iam.PolicyStatement({
+          sid: `UseEvidenceKeyForSnapshots${g.sid}`,
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncrypt*'],
+          resources: g.resources,
+          conditions: g.conditions,
+        }),
+        new iam.PolicyStatement({
+          sid: `GrantEvidenceKeyToEbs${g.sid}`,
+          actions: ['kms:CreateGrant'],
+          resources: g.resources,
+          conditions: { ...g.conditions, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ]),
       new iam.PolicyStatement({
         sid: 'ReadInstanceRole',
         actions: ['iam:GetInstanceProfile'],
@@ -298,7 +307,7 @@ export class CordonMemberStack extends Stack {
       statements,
     });
 
-    Validations.of(policy).acknowledge(...wildcardAcknowledgements(config.regions, hubAccount, config.evidenceKeyArn));
+    Validations.of(policy).acknowledge(...wildcardAcknowledgements(config.regions, hubAccount, aliasRegions));
   }
 }
 
@@ -309,7 +318,7 @@ export class CordonMemberStack extends Stack {
 function wildcardAcknowledgements(
   regions: readonly string[],
   hubAccount: string,
-  evidenceKeyArn: string | undefined,
+  aliasKeyRegions: readonly string[],
 ): { id: string; reason: string }[] {
   const hub = /^\d{12}$/.test(hubAccount) ? hubAccount : '<AWS::AccountId>';
   const acks = [
@@ -361,7 +370,7 @@ function wildcardAcknowledgements(
         reason:
           'New snapshots must carry the cordon:managed request tag, later tags need the cordon:managed resource tag, and DeleteSnapshot is denied unless the snapshot is a cordon:temporary=true copy',
       },
-      ...(evidenceKeyArn
+      ...(!aliasKeyRegions.includes(region)
         ? []
         : [
             {

@@ -12,7 +12,7 @@ import type { ClientFactory } from '../shared/clients';
 import { errorSummary } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/evidence';
 import type { Log } from '../shared/handler';
-import { incidentIdFor, recordEvidence, recordResponseOutcome } from '../shared/ledger';
+import { incidentIdFor, recordEvidence, recordResponseOutcome, releaseClaim, updateResponse } from '../shared/ledger';
 import { ResponseRequest, type Target } from '../shared/schemas';
 import { collectJournal, writeManifest } from '../shared/manifest';
 import { decideOutcome, WorkflowState, type Decision } from './outcome';
@@ -180,87 +180,37 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
   };
   const outcomeObject = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}outcome.json`, outcomeDocument);
 
-  if (state.before?.duplicate) {
-    // Appended to the incident already (capture); the response item says what happened to this delivery.
-    await ddb.send(
-      new PutCommand({
-        TableName: deps.config.ledgerTable,
-        Item: {
-          pk: incidentId,
-          sk: `RESPONSE#${request.requestId}`,
-          request,
-          status: 'duplicate',
-          outcome: 'duplicate',
-          summary: decision.summary,
-          failures: [],
-          executionArn: input.executionArn,
-          recordedAt: now,
-          awsCalls,
-          evidence: { outcome: outcomeObject },
-        },
-      }),
-    );
-  } else if (state.before) {
+  const fields = {
+    status: decision.outcome,
+    outcome: decision.outcome,
+    summary: decision.summary,
+    failures: decision.failures,
+    actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
+    executionArn: input.executionArn,
+    recordedAt: now,
+    snapshotIds,
+    awsCalls,
+  };
+  if (state.before && !state.before.duplicate) {
     await recordResponseOutcome(
       ddb,
       deps.config.ledgerTable,
       incidentId,
       request.requestId,
-      {
-        status: decision.outcome,
-        outcome: decision.outcome,
-        summary: decision.summary,
-        failures: decision.failures,
-        actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
-        executionArn: input.executionArn,
-        recordedAt: now,
-        snapshotIds,
-        awsCalls,
-      },
+      fields,
       decision.outcome as Exclude<typeof decision.outcome, 'duplicate'>,
       now,
     );
-    await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'outcome', outcomeObject);
     if (afterState && 'key' in afterState) {
       await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'afterState', afterState);
     }
   } else {
-    // Capture failed after claiming the incident: release the claim, or every later finding on this
-    // instance would be treated as a duplicate until the claim goes stale.
-    await ddb
-      .send(
-        new UpdateCommand({
-          TableName: deps.config.ledgerTable,
-          Key: { pk: incidentId, sk: 'INCIDENT' },
-          UpdateExpression: 'SET #status = :failed, updatedAt = :now REMOVE activeRequestId',
-          ConditionExpression: 'activeRequestId = :req',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':now': now, ':req': request.requestId },
-        }),
-      )
-      .catch((err: unknown) => {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err; // someone else owns it: leave it
-      });
-    // Capture failed before the response item existed: write one that says so.
-    await ddb.send(
-      new PutCommand({
-        TableName: deps.config.ledgerTable,
-        Item: {
-          pk: incidentId,
-          sk: `RESPONSE#${request.requestId}`,
-          request,
-          status: 'failed',
-          outcome: 'failed',
-          summary: decision.summary,
-          failures: decision.failures,
-          executionArn: input.executionArn,
-          recordedAt: now,
-          awsCalls,
-          evidence: { outcome: outcomeObject },
-        },
-      }),
-    );
+    // A repeat delivery (the incident belongs to another request), or a capture that failed: the incident's
+    // status is not this response's to set. A failed capture gives its claim back.
+    if (!state.before) await releaseClaim(ddb, deps.config.ledgerTable, incidentId, request.requestId, now);
+    await updateResponse(ddb, deps.config.ledgerTable, incidentId, request.requestId, { request, ...fields }, now, { evidence: {} });
   }
+  await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'outcome', outcomeObject);
   const manifest = await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
 
   const headline =

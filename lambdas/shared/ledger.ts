@@ -154,22 +154,24 @@ export async function putResponseOnce<T extends Record<string, unknown>>(
   }
 }
 
-export async function recordResponseOutcome(
+/** Set fields on a response item, creating it if it does not exist yet (UpdateItem never replaces what it doesn't name). */
+export async function updateResponse(
   ddb: DynamoDBDocumentClient,
   table: string,
   incidentId: string,
   requestId: string,
   fields: Record<string, unknown>,
-  incidentStatus: IncidentStatus,
   now: string,
+  /** Fields set only where the item doesn't have them yet (`if_not_exists`). */
+  defaults: Record<string, unknown> = {},
 ): Promise<void> {
-  const keys = Object.keys(fields);
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':now': now };
-  const sets = keys.map((k, i) => {
+  const entries = [...Object.entries(fields).map(([k, v]) => [k, v, false] as const), ...Object.entries(defaults).map(([k, v]) => [k, v, true] as const)];
+  const sets = entries.map(([k, v, onlyIfMissing], i) => {
     names[`#f${i}`] = k;
-    values[`:v${i}`] = fields[k];
-    return `#f${i} = :v${i}`;
+    values[`:v${i}`] = v;
+    return onlyIfMissing ? `#f${i} = if_not_exists(#f${i}, :v${i})` : `#f${i} = :v${i}`;
   });
   await ddb.send(
     new UpdateCommand({
@@ -180,6 +182,18 @@ export async function recordResponseOutcome(
       ExpressionAttributeValues: values,
     }),
   );
+}
+
+export async function recordResponseOutcome(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  incidentId: string,
+  requestId: string,
+  fields: Record<string, unknown>,
+  incidentStatus: IncidentStatus,
+  now: string,
+): Promise<void> {
+  await updateResponse(ddb, table, incidentId, requestId, fields, now);
   await ddb.send(
     new UpdateCommand({
       TableName: table,
@@ -189,6 +203,33 @@ export async function recordResponseOutcome(
       ExpressionAttributeValues: { ':status': incidentStatus, ':now': now, ':req': requestId },
     }),
   );
+}
+
+/**
+ * A request whose capture failed gives its claim back (status `failed`), or every later finding on the
+ * instance would be treated as a repeat until the claim went stale. Only its own claim: never another's.
+ */
+export async function releaseClaim(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  incidentId: string,
+  requestId: string,
+  now: string,
+): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: incidentId, sk: INCIDENT_SK },
+        UpdateExpression: 'SET #status = :failed, updatedAt = :now REMOVE activeRequestId',
+        ConditionExpression: 'activeRequestId = :req',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':now': now, ':req': requestId },
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err; // someone else owns it: leave it
+  }
 }
 
 /** Point the response item at an evidence object (key, SHA-256, size, version). */

@@ -25,7 +25,7 @@ describe('parseConfig defaults', () => {
       revokeSessions: 'auto',
       objectLock: { mode: 'GOVERNANCE', retentionDays: 90 },
       breakGlassRoleArn: undefined,
-      evidenceKeyArn: undefined,
+      evidenceKeyArns: {},
       snapshotMaxHours: 24,
       notificationEmails: [],
       logRetentionDays: 365,
@@ -138,5 +138,24 @@ describe('loadConfig', () => {
     );
 
     expect(readers.map((f) => path.relative(ROOT, f))).toEqual(['lib/config.ts']);
+  });
+});
+
+describe('evidenceKeyArn', () => {
+  const key = (region: string, account = '999988887777') => `arn:aws:kms:${region}:${account}:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d`;
+
+  it('takes one ARN for one hub region, and a map for several', () => {
+    expect(parseConfig({ hubAccount: '999988887777', memberAccounts: ['111122223333'], regions: ['us-east-1'], evidenceKeyArn: key('us-east-1') }).evidenceKeyArns).toEqual({
+      'us-east-1': key('us-east-1'),
+    });
+    const map = { 'us-east-1': key('us-east-1'), 'eu-west-1': key('eu-west-1') };
+    expect(parseConfig({ hubAccount: '999988887777', memberAccounts: ['111122223333'], regions: ['us-east-1', 'eu-west-1'], evidenceKeyArn: map }).evidenceKeyArns).toEqual(map);
+  });
+
+  it('refuses one ARN for several regions, a key outside its region or the hub account, naming the field', () => {
+    const base = { hubAccount: '999988887777', memberAccounts: ['111122223333'] };
+    expect(() => parseConfig({ ...base, regions: ['us-east-1', 'eu-west-1'], evidenceKeyArn: key('us-east-1') })).toThrow(/evidenceKeyArn: one ARN can't serve 2 hub regions/);
+    expect(() => parseConfig({ ...base, regions: ['us-east-1'], evidenceKeyArn: { 'us-east-1': key('eu-west-1') } })).toThrow(/evidenceKeyArn: .* is not in us-east-1/);
+    expect(() => parseConfig({ ...base, regions: ['us-east-1'], evidenceKeyArn: key('us-east-1', '123456789012') })).toThrow(/evidenceKeyArn: .* is not in the hub account 999988887777/);
   });
 });

@@ -525,3 +525,134 @@ describe('multi-account hub', () => {
     expect(asArray(write.Resource).map(flatten)).toEqual([expect.stringMatching(/\/flow-logs\/AWSLogs\/\*$/)]);
   });
 });
+
+describe('evidence key and evidence access (issue 3)', () => {
+  const MEMBERS = ['222222222222', '333333333333'];
+  /** The only key actions EBS documents for using a key in CopySnapshot. */
+  const KEY_USE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncrypt*'];
+  const KEY_MANAGEMENT = /^kms:(\*|Put|Schedule|Disable|Enable|Create(Key|Alias)|Update|Delete|Cancel|Revoke|Retire|Tag|Untag|Import)/;
+
+  let multiApp: Synthesized;
+  let multi: Template;
+  beforeAll(() => {
+    multiApp = synth({ cordon: { hubAccount: '111111111111', memberAccounts: MEMBERS, regions: ['eu-west-1'], snapshotMaxHours: 72 } });
+    multi = multiApp.hubTemplate;
+  });
+
+  const keyPolicy = (t: Template): Statement[] => {
+    const keys = Object.values(t.findResources('AWS::KMS::Key')) as Resource[];
+    expect(keys).toHaveLength(1);
+    return (keys[0]!.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+  };
+  /** Statements whose AWS principal is a member account, or anyone (organization mode). */
+  const memberStatements = (statements: Statement[]): Statement[] =>
+    statements.filter((s) => {
+      const aws = (s.Principal as { AWS?: unknown } | undefined)?.AWS;
+      if (aws === undefined) return false;
+      const principals = asArray(aws).map(flatten);
+      return principals.some((p) => p === '*' || MEMBERS.some((m) => p.includes(`:${m}:`)));
+    });
+
+  function assertUseOnly(statements: Statement[]): void {
+    expect(statements.length).toBeGreaterThan(0);
+    const actions = statements.flatMap((s) => asArray(s.Action));
+    expect([...new Set(actions)].sort()).toEqual([...KEY_USE, 'kms:CreateGrant'].sort());
+    expect(actions.filter((a) => KEY_MANAGEMENT.test(a))).toEqual([]);
+    for (const s of statements) {
+      expect(s.Effect).toBe('Allow');
+      expect(flatten(s.Condition?.StringEquals?.['kms:ViaService'])).toBe('ec2.<AWS::Region>.amazonaws.com');
+      expect(flatten(s.Condition?.ArnLike?.['aws:PrincipalArn'])).toBe('arn:<AWS::Partition>:iam::*:role/CordonResponder');
+      if (asArray(s.Action).includes('kms:CreateGrant')) {
+        expect(asArray(s.Action)).toEqual(['kms:CreateGrant']);
+        expect(s.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+      } else {
+        expect(s.Condition?.Bool).toBeUndefined();
+      }
+    }
+  }
+
+  it('lets member accounts only use the evidence key through EC2, never manage it', () => {
+    // Act
+    const statements = keyPolicy(multi);
+    const members = memberStatements(statements);
+
+    // Assess
+    assertUseOnly(members);
+    expect(members.flatMap((s) => asArray((s.Principal as { AWS: unknown }).AWS).map(flatten)).sort()).toEqual(
+      [...MEMBERS, ...MEMBERS].map((a) => `arn:<AWS::Partition>:iam::${a}:root`).sort(),
+    );
+    // The full key policy: the hub itself, the two member statements, and two service principals
+    const others = statements.filter((s) => !members.includes(s));
+    for (const s of others) {
+      const aws = (s.Principal as { AWS?: unknown }).AWS;
+      if (aws !== undefined) expect(asArray(aws).map(flatten)).toEqual(['arn:<AWS::Partition>:iam::111111111111:root']);
+      else expect(Object.keys(s.Principal as object)).toEqual(['Service']);
+    }
+  });
+
+  it('in organization mode, admits anyone in the organization with the same use-only actions', () => {
+    // Prepare: the construct alone, in a bare stack
+    const stack = new Stack(new App({ context: cdkJsonContext() }), 'Store');
+    new EvidenceStore(stack, 'EvidenceStore', { sourceAccounts: [], organizationId: 'o-abcdefghij' });
+
+    // Act
+    const members = memberStatements(keyPolicy(Template.fromStack(stack)));
+
+    // Assess
+    assertUseOnly(members);
+    for (const s of members) {
+      expect(s.Principal).toEqual({ AWS: '*' });
+      expect(s.Condition?.StringEquals?.['aws:PrincipalOrgID']).toBe('o-abcdefghij');
+    }
+  });
+
+  it('gives member accounts no key statement at all in single-account mode', () => {
+    expect(memberStatements(keyPolicy(template))).toEqual([]);
+  });
+
+  it('lets the record function read incidents/ (the manifest rebuild), and no other function read evidence', () => {
+    const reads = iamStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => /^s3:(Get|List|\*)/.test(a) || a === '*'),
+    );
+
+    expect(reads.map(({ owner }) => owner.replace(/[0-9A-F]{8}$/, ''))).toEqual(['RecordRoleDefaultPolicy']);
+    const { statement } = reads[0]!;
+    // HeadObject (GetObject) and ListObjectsV2 (ListBucket)
+    expect(asArray(statement.Action)).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:List*']));
+    expect(asArray(statement.Resource).map(flatten)).toEqual([
+      expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>$/),
+      expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>\/incidents\/\*$/),
+    ]);
+  });
+
+  it('lets intake write the finding under incidents/ only, and tells it the bucket', () => {
+    const puts = iamStatements(template).filter(
+      ({ owner, statement }) => owner.startsWith('IntakeFunctionRoleDefaultPolicy') && asArray(statement.Action).includes('s3:PutObject'),
+    );
+    const intake = template.toJSON().Resources[functionIds.intake!] as Resource;
+
+    expect(puts).toHaveLength(1);
+    expect(asArray(puts[0]!.statement.Resource).map(flatten)).toEqual([expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>\/incidents\/\*$/)]);
+    expect((intake.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVIDENCE_BUCKET).toEqual({
+      Ref: expect.stringMatching(/^EvidenceStoreBucket/),
+    });
+  });
+
+  it('passes cordon.snapshotMaxHours to snapshot and share-snapshot as SNAPSHOT_MAX_HOURS', () => {
+    // Prepare
+    const hub = multiApp.hubs[0]!;
+    const envOf = (t: Template, logicalId: string): Record<string, unknown> =>
+      ((t.toJSON().Resources[logicalId] as Resource).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const idOf = (name: string): string => hub.getLogicalId(hub.functions[name]!.node.defaultChild as never);
+
+    // Act
+    const configured = ['snapshot', 'share-snapshot'].map((name) => envOf(multi, idOf(name)).SNAPSHOT_MAX_HOURS);
+    const defaults = ['snapshot', 'share-snapshot'].map((name) => envOf(template, functionIds[name]!).SNAPSHOT_MAX_HOURS);
+
+    // Assess
+    expect(configured).toEqual(['72', '72']);
+    expect(defaults).toEqual(['24', '24']);
+    expect(envOf(multi, idOf('share-snapshot')).EVIDENCE_KEY_ARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EvidenceStoreKey/), 'Arn'] });
+    expect(envOf(multi, idOf('share-snapshot')).HUB_ACCOUNT_ID).toBe('111111111111');
+  });
+});

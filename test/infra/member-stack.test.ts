@@ -254,3 +254,83 @@ describe('CordonResponder permissions', () => {
     expect(grant?.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
   });
 });
+
+describe('CordonResponder with cordon.evidenceKeyArn', () => {
+  const KEY_ARN = `arn:aws:kms:us-east-1:${HUB}:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d`;
+  let byArn: Statement[];
+
+  beforeAll(() => {
+    // One region, so that one hub key is all there is (see the multi-region test below).
+    const template = memberTemplate({ hubAccount: HUB, organizationId: ORG, memberAccounts: ['222222222222'], regions: ['us-east-1'], evidenceKeyArn: KEY_ARN });
+    byArn = iamStatements(template)
+      .filter(({ owner }) => owner.startsWith('ResponderPolicy'))
+      .map(({ statement }) => statement);
+  });
+
+  const keyStatements = (statements: Statement[]): Statement[] =>
+    statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('kms:')));
+
+  it('names exactly that key, with no key/* and no alias condition, and keeps kms:ViaService EC2', () => {
+    // Act
+    const statements = keyStatements(byArn);
+
+    // Assess
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['GrantEvidenceKeyToEbsByArn', 'UseEvidenceKeyForSnapshotsByArn']);
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ReEncrypt*',
+    ]);
+    for (const s of statements) {
+      expect(asArray(s.Resource).map(flatten)).toEqual([KEY_ARN]);
+      expect(s.Condition?.StringLike).toEqual({ 'kms:ViaService': 'ec2.*.amazonaws.com' });
+      expect(s.Condition).not.toHaveProperty(['ForAnyValue:StringEquals']);
+      expect(JSON.stringify(s.Condition)).not.toContain('kms:ResourceAliases');
+    }
+    // Nowhere in the policy is any other key reachable
+    const kmsResources = byArn.flatMap((s) => asArray(s.Resource).map(flatten)).filter((r) => r.includes(':kms:'));
+    expect(kmsResources.filter((r) => r !== KEY_ARN)).toEqual([]);
+    expect(JSON.stringify(byArn)).not.toContain('key/*');
+  });
+
+  it('lets CreateGrant create grants for AWS resources only', () => {
+    const grant = keyStatements(byArn).filter((s) => actionsOf(s).includes('kms:CreateGrant'));
+
+    expect(grant).toHaveLength(1);
+    expect(actionsOf(grant[0]!)).toEqual(['kms:CreateGrant']);
+    expect(grant[0]!.Condition).toEqual({
+      StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+      Bool: { 'kms:GrantIsForAWSResource': 'true' },
+    });
+  });
+
+  it('without it, falls back to key/* in the hub account narrowed by the alias (the existing contract)', () => {
+    const statements = keyStatements(policy);
+
+    for (const s of statements) {
+      expect(asArray(s.Resource).map(flatten)).toEqual(REGIONS.map((r) => `arn:<AWS::Partition>:kms:${r}:${HUB}:key/*`));
+      expect(s.Condition?.['ForAnyValue:StringEquals']).toEqual({ 'kms:ResourceAliases': 'alias/cordon-evidence' });
+    }
+  });
+
+  it('does not leave a second hub region without an evidence key when one ARN is configured for two regions', () => {
+    // Prepare: one hub, and so one evidence key, per configured region; share-snapshot copies
+    // under the key of the region it runs in. Either the config is refused at synth, or every
+    // region's key stays usable.
+    let statements: Statement[];
+    try {
+      const template = memberTemplate({ hubAccount: HUB, memberAccounts: ['222222222222'], regions: REGIONS, evidenceKeyArn: KEY_ARN });
+      statements = keyStatements(iamStatements(template).map(({ statement }) => statement));
+    } catch (err) {
+      // Refused: the message must say what to change.
+      expect(String(err)).toMatch(/evidenceKeyArn/);
+      return;
+    }
+
+    // Assess: a key in eu-west-1 (the second hub) is reachable too
+    const resources = statements.flatMap((s) => asArray(s.Resource).map(flatten));
+    expect(resources.some((r) => /:kms:eu-west-1:/.test(r))).toBe(true);
+  });
+});

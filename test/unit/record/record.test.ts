@@ -297,17 +297,19 @@ describe('record step "outcome"', () => {
     await handler(outcomeEvent({ request: request(), failure: { Error: 'InstanceNotFoundError', Cause: 'instance is terminated' } }));
 
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
-    expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
-    expect(ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
-      pk: INCIDENT,
-      sk: 'RESPONSE#req-1',
-      status: 'failed',
-      outcome: 'failed',
-      evidence: { outcome: { key: `${PREFIX}outcome.json` } },
-    });
-    // The only update releases this request's claim on the incident (covered in detail below).
-    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+    // An update, not a put: if capture got as far as writing the response item, its before-state stays.
+    const responseUpdate = ddbMock
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input)
+      .find((i) => i.Key?.sk === 'RESPONSE#req-1' && i.UpdateExpression?.includes('if_not_exists'));
+    expect(responseUpdate?.Key).toEqual({ pk: INCIDENT, sk: 'RESPONSE#req-1' });
+    const values = Object.values(responseUpdate?.ExpressionAttributeValues ?? {});
+    expect(values).toContain('failed');
+    expect(values).toContainEqual(expect.objectContaining({ requestId: 'req-1' }));
+    expect(responseUpdate?.UpdateExpression).toMatch(/#f\d+ = if_not_exists\(#f\d+, :v\d+\)/);
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' }, ConditionExpression: 'activeRequestId = :req' });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' }, UpdateExpression: 'SET evidence.#name = :e' });
     expect(published().input?.Subject).toBe(`[cordon] failed: ${INSTANCE} in ${ACCOUNT}/${REGION}`);
   });
 

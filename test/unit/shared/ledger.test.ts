@@ -1,0 +1,213 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { INCIDENT_SK, incidentIdFor, openIncident, STALE_CLAIM_MS } from '../../../lambdas/shared/ledger';
+import type { ResponseRequest } from '../../../lambdas/shared/schemas';
+import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../support/clients';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+
+const TABLE = 'cordon-ledger';
+const TARGET = { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' };
+const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
+const NOW = '2025-06-01T12:00:00.000Z';
+const KEY = { pk: INCIDENT, sk: INCIDENT_SK };
+const CLAIM_CONDITION =
+  'attribute_not_exists(activeRequestId) OR activeRequestId = :req OR #status IN (:failed, :exempt, :released) ' +
+  'OR (#status = :open AND claimedAt < :stale)';
+
+const FINDING = {
+  id: 'b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7',
+  type: 'Backdoor:EC2/C&CActivity.B!DNS',
+  severity: 8,
+  title: 'Command and Control server domain name queried.',
+  updatedAt: '2025-06-01T11:59:00.000Z',
+};
+
+function request(source: ResponseRequest['source'], requestId = 'req-1'): ResponseRequest {
+  return {
+    requestId,
+    source,
+    target: TARGET,
+    ...(source === 'guardduty' || source === 'securityhub' ? { finding: FINDING } : {}),
+    actions: ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'],
+    reason: 'test',
+    requestedBy: source === 'manual' ? 'alice@example.com' : 'cordon-intake',
+  };
+}
+
+const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }));
+const updates = () => ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+const conditionalCheckFailed = () => awsError('ConditionalCheckFailedException', { message: 'The conditional request failed' });
+
+beforeEach(() => {
+  ddbMock.reset();
+});
+
+describe('incidentIdFor', () => {
+  it('derives one incident per account, region and instance', () => {
+    expect(incidentIdFor(TARGET)).toBe(INCIDENT);
+  });
+});
+
+describe('openIncident', () => {
+  it('appends the delivery once per request id, then claims the incident conditionally (GuardDuty)', async () => {
+    // Prepare
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveries: [{}, {}] } });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW);
+
+    // Assess: first the append
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    const [append, claimUpdate] = updates();
+    expect(append).toEqual({
+      TableName: TABLE,
+      Key: KEY,
+      UpdateExpression:
+        'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
+        'updatedAt = :now, #status = if_not_exists(#status, :open), ' +
+        'deliveries = list_append(if_not_exists(deliveries, :empty), :delivery) ADD requestIds :req',
+      ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':target': TARGET,
+        ':now': NOW,
+        ':open': 'open',
+        ':empty': [],
+        ':delivery': [
+          {
+            requestId: 'req-1',
+            source: 'guardduty',
+            receivedAt: NOW,
+            findingId: FINDING.id,
+            findingType: FINDING.type,
+            findingUpdatedAt: FINDING.updatedAt,
+            requestedBy: 'cordon-intake',
+          },
+        ],
+        ':req': new Set(['req-1']),
+        ':requestId': 'req-1',
+      },
+    });
+    // Then the claim, conditional
+    expect(claimUpdate).toEqual({
+      TableName: TABLE,
+      Key: KEY,
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+      ConditionExpression: CLAIM_CONDITION,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':req': 'req-1',
+        ':now': NOW,
+        ':open': 'open',
+        ':failed': 'failed',
+        ':exempt': 'exempt',
+        ':released': 'released',
+        ':stale': new Date(Date.parse(NOW) - STALE_CLAIM_MS).toISOString(),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(claimUpdate?.ExpressionAttributeValues?.[':stale']).toBe('2025-06-01T11:00:00.000Z');
+    expect(ddbMock).not.toHaveReceivedCommand(GetCommand);
+    expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 2 });
+  });
+
+  it('claims conditionally for Security Hub too', async () => {
+    ddbMock.on(UpdateCommand).resolves({ Attributes: {} });
+
+    await openIncident(ddb(), TABLE, INCIDENT, request('securityhub'), NOW);
+
+    expect(updates()[1]?.ConditionExpression).toBe(CLAIM_CONDITION);
+  });
+
+  it.each(['manual', 'api'] as const)('takes the claim with no condition for a %s request', async (source) => {
+    // Prepare
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveries: [{}] } });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request(source), NOW);
+
+    // Assess
+    const claimUpdate = updates()[1];
+    expect(claimUpdate).toEqual({
+      TableName: TABLE,
+      Key: KEY,
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':req': 'req-1', ':now': NOW, ':open': 'open' },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(claimUpdate).not.toHaveProperty('ConditionExpression');
+    // The delivery still records who asked, and no finding
+    expect(updates()[0]?.ExpressionAttributeValues?.[':delivery']).toEqual([
+      {
+        requestId: 'req-1',
+        source,
+        receivedAt: NOW,
+        findingId: null,
+        findingType: null,
+        findingUpdatedAt: null,
+        requestedBy: source === 'manual' ? 'alice@example.com' : 'cordon-intake',
+      },
+    ]);
+    expect(claim.claimed).toBe(true);
+  });
+
+  it('tolerates ConditionalCheckFailedException on the append (this request was appended already) and still claims', async () => {
+    // Prepare: the retried request's delivery is already there
+    ddbMock
+      .on(UpdateCommand, { ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)' })
+      .rejects(conditionalCheckFailed())
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .resolves({ Attributes: { deliveries: [{}] } });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW);
+
+    // Assess
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 1 });
+  });
+
+  it('rethrows any other append error without claiming', async () => {
+    ddbMock.on(UpdateCommand).rejects(awsError('ProvisionedThroughputExceededException'));
+
+    const err = await rejectionOf(openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW));
+
+    expect(err.name).toBe('ProvisionedThroughputExceededException');
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('reports a lost claim with the owner and status, read strongly consistently', async () => {
+    // Prepare: another request is containing this instance
+    ddbMock
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .rejects(conditionalCheckFailed());
+    ddbMock.on(GetCommand).resolves({
+      Item: { ...KEY, activeRequestId: 'req-0', status: 'contained', deliveries: [{}, {}, {}] },
+    });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty', 'req-7'), NOW);
+
+    // Assess
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: KEY, ConsistentRead: true });
+    expect(ddbMock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: TABLE, Key: KEY, ConsistentRead: true });
+    expect(claim).toEqual({ claimed: false, ownerRequestId: 'req-0', status: 'contained', deliveries: 3 });
+  });
+
+  it('rethrows a claim error other than the condition', async () => {
+    ddbMock
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .rejects(awsError('AccessDeniedException'));
+
+    const err = await rejectionOf(openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW));
+
+    expect(err.name).toBe('AccessDeniedException');
+    expect(ddbMock).not.toHaveReceivedCommand(GetCommand);
+  });
+});
