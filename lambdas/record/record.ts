@@ -93,6 +93,13 @@ async function captureAfterState(target: Target, requestId: string, deps: Record
   };
 }
 
+/** A task result without its `awsCalls` journals (those are kept once, in the response's `awsCalls`). */
+export function withoutJournal(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutJournal);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => k !== 'awsCalls').map(([k, v]) => [k, withoutJournal(v)]));
+}
+
 /** SNS subjects: ASCII, at most 100 characters. */
 function subject(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
@@ -185,7 +192,9 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     outcome: decision.outcome,
     summary: decision.summary,
     failures: decision.failures,
-    actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
+    // With their details (what the swap guarantees, original target-group registrations, …): release reads them here.
+    actions: decision.actions.map((a) => ({ action: a.action, status: a.status, detail: withoutJournal(a.detail) })),
+    protect: withoutJournal(state.protect ?? null),
     executionArn: input.executionArn,
     recordedAt: now,
     snapshotIds,

@@ -170,12 +170,15 @@ describe('record step "outcome"', () => {
       recordedAt: NOW.toISOString(),
       snapshotIds: ['snap-0aaaaaaaaaaaaaaa1', 'snap-0bbbbbbbbbbbbbbb2'],
     });
-    expect(fields.actions).toEqual([
+    expect((fields.actions as Array<{ action: string; status: string }>).map(({ action, status }) => ({ action, status }))).toEqual([
       { action: 'isolate', status: 'succeeded' },
       { action: 'quarantineRole', status: 'failed' },
       { action: 'flowLogs', status: 'succeeded' },
       { action: 'snapshot', status: 'succeeded' },
     ]);
+    // Details travel with each action (release reads them), without the per-task AWS call journals.
+    expect((fields.actions as Array<{ detail: unknown }>)[0]?.detail).toMatchObject({ action: 'isolate', status: 'attempted' });
+    expect(JSON.stringify(fields.actions)).not.toContain('awsCalls');
     expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'INCIDENT' },
