@@ -1,3 +1,8 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
@@ -7,7 +12,7 @@ import { captureBeforeState, type CaptureDeps } from './capture-state';
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): CaptureDeps {
   const partition = requireEnv('PARTITION', env);
   return {
-    factory: productionFactory(env),
+    factory: productionFactory({ EC2Client, AutoScalingClient, S3Client, DynamoDBClient, DynamoDBDocumentClient }, env),
     config: {
       ledgerTable: requireEnv('LEDGER_TABLE', env),
       evidenceBucket: requireEnv('EVIDENCE_BUCKET', env),

@@ -1,3 +1,5 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { ClientFactory } from '../shared/clients';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
@@ -10,7 +12,7 @@ export interface CollectEvidenceDeps {
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): CollectEvidenceDeps {
-  return { factory: productionFactory(env), config: { evidenceBucket: requireEnv('EVIDENCE_BUCKET', env) } };
+  return { factory: productionFactory({ EC2Client, S3Client }, env), config: { evidenceBucket: requireEnv('EVIDENCE_BUCKET', env) } };
 }
 
 export function createHandler(deps: () => CollectEvidenceDeps) {

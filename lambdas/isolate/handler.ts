@@ -1,3 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
@@ -5,7 +6,7 @@ import { isolate, IsolateInput, type IsolateDeps } from './isolate';
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): IsolateDeps {
   return {
-    factory: productionFactory(env),
+    factory: productionFactory({ EC2Client }, env),
     config: { tcpEstablishedTimeout: Number(requireEnv('TCP_ESTABLISHED_TIMEOUT', env)) },
   };
 }

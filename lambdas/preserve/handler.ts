@@ -1,3 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ClientFactory } from '../shared/clients';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
@@ -8,7 +11,7 @@ export interface PreserveDeps {
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): PreserveDeps {
-  return { factory: productionFactory(env) };
+  return { factory: productionFactory({ EC2Client, AutoScalingClient, ElasticLoadBalancingV2Client }, env) };
 }
 
 export function createHandler(deps: () => PreserveDeps) {

@@ -1,3 +1,5 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import type { ClientFactory } from '../shared/clients';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
@@ -9,7 +11,7 @@ export interface ProtectDeps {
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): ProtectDeps {
   return {
-    factory: productionFactory(env),
+    factory: productionFactory({ EC2Client, AutoScalingClient }, env),
   };
 }
 

@@ -1,3 +1,5 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
@@ -6,7 +8,7 @@ import { quarantineRole, QuarantineInput, type QuarantineDeps } from './quaranti
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): QuarantineDeps {
   return {
-    factory: productionFactory(env),
+    factory: productionFactory({ EC2Client, IAMClient }, env),
     config: { revokeSessions: z.enum(['auto', 'always', 'never']).parse(requireEnv('REVOKE_SESSIONS', env)) },
   };
 }

@@ -1,3 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
@@ -5,7 +6,7 @@ import { shareSnapshot, ShareInput, type ShareDeps } from './share-snapshot';
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): ShareDeps {
   return {
-    factory: productionFactory(env),
+    factory: productionFactory({ EC2Client }, env),
     config: {
       hubAccountId: requireEnv('HUB_ACCOUNT_ID', env),
       evidenceKeyArn: requireEnv('EVIDENCE_KEY_ARN', env),

@@ -3,16 +3,18 @@
  * Handlers get every SDK client from here; the logic receives them as arguments.
  * Tests and the simulator hand in their own factory.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+// Types only: each handler passes the client classes it uses (ClientClasses), so esbuild bundles
+// those and no others. A Lambda that bundled every SDK client was 2.7 MB minified.
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { AssumeRoleError, classify } from './errors';
 import { journaled } from './journal';
@@ -39,7 +41,22 @@ export interface ClientFactory {
   readonly forTarget: (target: Target, sessionName: string) => Promise<TargetClients>;
 }
 
+/** The SDK client classes a Lambda uses. Asking for a client whose class wasn't given is an error. */
+export interface ClientClasses {
+  readonly EC2Client?: typeof EC2Client;
+  readonly IAMClient?: typeof IAMClient;
+  readonly AutoScalingClient?: typeof AutoScalingClient;
+  readonly ElasticLoadBalancingV2Client?: typeof ElasticLoadBalancingV2Client;
+  readonly S3Client?: typeof S3Client;
+  readonly SNSClient?: typeof SNSClient;
+  readonly SFNClient?: typeof SFNClient;
+  readonly DynamoDBClient?: typeof DynamoDBClient;
+  readonly DynamoDBDocumentClient?: typeof DynamoDBDocumentClient;
+}
+
 export interface ClientFactoryOptions {
+  /** The client classes this Lambda uses (see ClientClasses). */
+  readonly clients: ClientClasses;
   readonly partition: string;
   readonly responderRoleName: string;
   /** SDK retry attempts before the error surfaces to Step Functions' own Retry. */
@@ -72,17 +89,34 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
   let hubClients: HubClients | undefined;
   const credentialCache = new Map<string, AwsCredentialIdentity>();
 
+  const need = <K extends keyof ClientClasses>(name: K): NonNullable<ClientClasses[K]> => {
+    const cls = options.clients[name];
+    if (!cls) throw new Error(`this Lambda was built without ${name}: add it to the clients its handler passes to the factory`);
+    return cls as NonNullable<ClientClasses[K]>;
+  };
+  /** Make each client on first use, once. */
+  const lazy = <T extends object>(makers: { [K in keyof T]: () => T[K] }): T => {
+    const made: Partial<T> = {};
+    const out = {} as T;
+    for (const key of Object.keys(makers) as Array<keyof T>) {
+      Object.defineProperty(out, key, {
+        enumerable: true,
+        get: () => (made[key] ??= makers[key]()),
+      });
+    }
+    return out;
+  };
+
   const hub = (): HubClients => {
-    if (!hubClients) {
-      hubClients = {
-        s3: wrap(new S3Client({ maxAttempts }), 's3'),
-        ddb: DynamoDBDocumentClient.from(instrument(new DynamoDBClient({ maxAttempts })), {
+    hubClients ??= lazy<HubClients>({
+      s3: () => wrap(new (need('S3Client'))({ maxAttempts }), 's3'),
+      ddb: () =>
+        need('DynamoDBDocumentClient').from(instrument(new (need('DynamoDBClient'))({ maxAttempts })), {
           marshallOptions: { removeUndefinedValues: true },
         }),
-        sns: wrap(new SNSClient({ maxAttempts }), 'sns'),
-        sfn: wrap(new SFNClient({ maxAttempts }), 'states'),
-      };
-    }
+      sns: () => wrap(new (need('SNSClient'))({ maxAttempts }), 'sns'),
+      sfn: () => wrap(new (need('SFNClient'))({ maxAttempts }), 'states'),
+    });
     return hubClients;
   };
 
@@ -121,12 +155,12 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
   const forTarget = async (target: Target, name: string): Promise<TargetClients> => {
     const credentials = await credentialsFor(target, name);
     const config = { region: target.region, credentials, maxAttempts };
-    return {
-      ec2: wrap(new EC2Client(config), 'ec2'),
-      iam: wrap(new IAMClient(config), 'iam'),
-      autoScaling: wrap(new AutoScalingClient(config), 'autoscaling'),
-      elb: wrap(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
-    };
+    return lazy<TargetClients>({
+      ec2: () => wrap(new (need('EC2Client'))(config), 'ec2'),
+      iam: () => wrap(new (need('IAMClient'))(config), 'iam'),
+      autoScaling: () => wrap(new (need('AutoScalingClient'))(config), 'autoscaling'),
+      elb: () => wrap(new (need('ElasticLoadBalancingV2Client'))(config), 'elasticloadbalancing'),
+    });
   };
 
   return { hub, forTarget };

@@ -5,14 +5,16 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { createClientFactory, type ClientFactory } from './clients';
+import { createClientFactory, type ClientClasses, type ClientFactory } from './clients';
 import { requireEnv } from './env';
 
 export const logger = new Logger();
 export const tracer = new Tracer();
 
-export function productionFactory(env: NodeJS.ProcessEnv = process.env): ClientFactory {
+/** The production factory, with the SDK client classes this Lambda uses (and only those get bundled). */
+export function productionFactory(clients: ClientClasses, env: NodeJS.ProcessEnv = process.env): ClientFactory {
   return createClientFactory({
+    clients,
     partition: requireEnv('PARTITION', env),
     responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env),
     instrument: (client) => tracer.captureAWSv3Client(client),

@@ -63,6 +63,8 @@ export const evidenceKeyArn = (hub: string) => `arn:aws:kms:us-east-1:${hub}:key
 
 export interface WorkflowOptions {
   readonly factory: ClientFactory;
+  /** A factory per Lambda instead (e.g. each handler's own production factory). */
+  readonly factoryFor?: (lambda: string) => ClientFactory;
   /** The security account; the target is a member account when it differs. */
   readonly hubAccountId?: string;
   /** Execution id for the context object (one per run in tests that run several). */
@@ -75,10 +77,11 @@ export interface WorkflowOptions {
 type Invoke = (event: unknown) => Promise<unknown>;
 
 export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
-  const { factory, now } = o;
+  const { now } = o;
+  const f = (name: string): ClientFactory => o.factoryFor?.(name) ?? o.factory;
   return {
     'capture-state': captureState.createHandler(() => ({
-      factory,
+      factory: f('capture-state'),
       now,
       config: {
         ledgerTable: LEDGER,
@@ -89,20 +92,20 @@ export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
         partition: 'aws',
       },
     })),
-    protect: protect.createHandler(() => ({ factory })),
-    preserve: preserve.createHandler(() => ({ factory })),
-    'collect-evidence': collectEvidence.createHandler(() => ({ factory, config: { evidenceBucket: BUCKET } })),
+    protect: protect.createHandler(() => ({ factory: f('protect') })),
+    preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
+    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: { evidenceBucket: BUCKET } })),
     'share-snapshot': shareSnapshot.createHandler(() => ({
-      factory,
+      factory: f('share-snapshot'),
       now,
       config: { hubAccountId: o.hubAccountId ?? HUB_ACCOUNT, evidenceKeyArn: evidenceKeyArn(o.hubAccountId ?? HUB_ACCOUNT), maxHours: 24, pollSeconds: 60 },
     })),
-    isolate: isolate.createHandler(() => ({ factory, now, config: { tcpEstablishedTimeout: 60 } })),
-    'quarantine-role': quarantineRole.createHandler(() => ({ factory, now, config: { revokeSessions: o.revokeSessions ?? 'auto' } })),
-    'flow-logs': flowLogs.createHandler(() => ({ factory, config: { bucketArn: `arn:aws:s3:::${BUCKET}` } })),
-    snapshot: snapshot.createHandler(() => ({ factory, now, config: { maxHours: 24, pollSeconds: 60 } })),
+    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: 60 } })),
+    'quarantine-role': quarantineRole.createHandler(() => ({ factory: f('quarantine-role'), now, config: { revokeSessions: o.revokeSessions ?? 'auto' } })),
+    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: { bucketArn: `arn:aws:s3:::${BUCKET}` } })),
+    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: { maxHours: 24, pollSeconds: 60 } })),
     record: record.createHandler(() => ({
-      factory,
+      factory: f('record'),
       now,
       log: silentLog,
       config: { ledgerTable: LEDGER, evidenceBucket: BUCKET, topicArn: TOPIC },

@@ -1,4 +1,13 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createClientFactory, sessionName } from '../../../lambdas/shared/clients';
@@ -23,8 +32,20 @@ function credentials(suffix: string, expiresInMs = 15 * 60_000) {
   };
 }
 
+const CLIENTS = {
+  EC2Client,
+  IAMClient,
+  AutoScalingClient,
+  ElasticLoadBalancingV2Client,
+  S3Client,
+  SNSClient,
+  SFNClient,
+  DynamoDBClient,
+  DynamoDBDocumentClient,
+};
+
 function factory() {
-  return createClientFactory({ partition: 'aws', responderRoleName: 'CordonResponder' });
+  return createClientFactory({ clients: CLIENTS, partition: 'aws', responderRoleName: 'CordonResponder' });
 }
 
 beforeEach(() => {
@@ -141,7 +162,7 @@ describe('createClientFactory().forTarget', () => {
 
   it('uses the configured partition in the role ARN', async () => {
     stsMock.on(AssumeRoleCommand).resolves(credentials('GOV'));
-    const gov = createClientFactory({ partition: 'aws-us-gov', responderRoleName: 'CordonResponder' });
+    const gov = createClientFactory({ clients: CLIENTS, partition: 'aws-us-gov', responderRoleName: 'CordonResponder' });
 
     await gov.forTarget({ ...TARGET, region: 'us-gov-west-1' }, 'cordon-req-1');
 
@@ -160,6 +181,30 @@ describe('createClientFactory().hub', () => {
 
     expect(a).toBe(b);
     expect(stsMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('createClientFactory: only the client classes a Lambda names', () => {
+  it('makes clients lazily, once each, with the assumed credentials and the target region', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials('LAZY'));
+    const clients = await factory().forTarget(TARGET, 'cordon-req-1');
+
+    const ec2 = clients.ec2;
+
+    expect(ec2).toBeInstanceOf(EC2Client);
+    expect(clients.ec2).toBe(ec2);
+    expect(await ec2.config.region()).toBe('eu-west-1');
+    expect((await ec2.config.credentials()).accessKeyId).toBe('ASIALAZY');
+  });
+
+  it('fails loudly when a Lambda asks for a client it was not built with', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials('NONE'));
+    const isolateOnly = createClientFactory({ clients: { EC2Client }, partition: 'aws', responderRoleName: 'CordonResponder' });
+    const clients = await isolateOnly.forTarget(TARGET, 'cordon-req-1');
+
+    expect(clients.ec2).toBeInstanceOf(EC2Client);
+    expect(() => clients.autoScaling).toThrow(/built without AutoScalingClient/);
+    expect(() => isolateOnly.hub().sns).toThrow(/built without SNSClient/);
   });
 });
 

@@ -1,0 +1,84 @@
+/**
+ * Each handler names the SDK client classes it uses, and only those are
+ * bundled (lambdas/shared/clients.ts). A handler that forgot one would fail
+ * at run time, in the middle of an incident. This test runs a full response
+ * with every Lambda's own production factory — real AssumeRole calls (mocked
+ * STS), the real lazy clients — so any missing client class fails here.
+ */
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { ClientFactory } from '../../lambdas/shared/clients';
+import * as captureState from '../../lambdas/capture-state/handler';
+import * as collectEvidence from '../../lambdas/collect-evidence/handler';
+import * as flowLogs from '../../lambdas/flow-logs/handler';
+import * as isolate from '../../lambdas/isolate/handler';
+import * as preserve from '../../lambdas/preserve/handler';
+import * as protect from '../../lambdas/protect/handler';
+import * as quarantineRole from '../../lambdas/quarantine-role/handler';
+import * as record from '../../lambdas/record/handler';
+import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
+import * as snapshot from '../../lambdas/snapshot/handler';
+import { RESPONDERS } from '../../lib/responders';
+import { testClientFactory } from '../support/clients';
+import { FakeAws } from '../support/fake-aws';
+import { ACCOUNT, INCIDENT, NOW, request, webInstance } from '../support/scenario';
+import { runWorkflow } from '../support/workflow';
+
+const ENV = {
+  PARTITION: 'aws',
+  RESPONDER_ROLE_NAME: 'CordonResponder',
+  HUB_ACCOUNT_ID: ACCOUNT,
+  LEDGER_TABLE: 'cordon-ledger',
+  EVIDENCE_BUCKET: 'cordon-evidence',
+  EXEMPT_TAG_KEY: 'cordon:exempt',
+  EXEMPT_TAG_VALUE: 'true',
+  SETTLE_SECONDS: '15',
+  TCP_ESTABLISHED_TIMEOUT: '60',
+  REVOKE_SESSIONS: 'auto',
+  FLOW_LOG_BUCKET_ARN: 'arn:aws:s3:::cordon-evidence',
+  EVIDENCE_KEY_ARN: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3f0c1e-evidence`,
+  TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+};
+
+const PRODUCTION: Record<string, { productionDeps: (env: NodeJS.ProcessEnv) => { factory: ClientFactory } }> = {
+  'capture-state': captureState,
+  protect,
+  preserve,
+  'collect-evidence': collectEvidence,
+  isolate,
+  'quarantine-role': quarantineRole,
+  'flow-logs': flowLogs,
+  snapshot,
+  'share-snapshot': shareSnapshot,
+  record,
+};
+
+test('every Lambda that acts in member accounts is covered', () => {
+  expect(Object.keys(PRODUCTION).sort()).toEqual(RESPONDERS.filter((r) => r.actsInMemberAccounts).map((r) => r.name).sort());
+});
+
+test('a full response runs with each handler’s own production client factory', async () => {
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).resolves({
+    Credentials: { AccessKeyId: 'ASIATEST', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) },
+  });
+  const fake = new FakeAws(ACCOUNT, 'us-east-1').install();
+  try {
+    webInstance({ fake });
+    const factories = new Map(Object.entries(PRODUCTION).map(([name, m]) => [name, m.productionDeps(ENV).factory]));
+
+    const result = await runWorkflow(request(), {
+      factory: testClientFactory(),
+      factoryFor: (name) => factories.get(name) as ClientFactory,
+      hubAccountId: ACCOUNT,
+      now: () => NOW,
+    });
+
+    expect(result.error).toBeUndefined();
+    expect(fake.item(INCIDENT, `RESPONSE#${request().requestId}`)?.outcome).toBe('contained');
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toContain(`arn:aws:iam::${ACCOUNT}:role/CordonResponder`);
+  } finally {
+    fake.restore();
+    sts.restore();
+  }
+});
