@@ -70,6 +70,11 @@ export const IsolateInput = z.discriminatedUnion('step', [
   TaskBase.extend({ step: z.literal('prepare'), interfaces: z.array(InterfaceSummary).min(1) }),
   TaskBase.extend({ step: z.literal('untrack'), interface: PreparedInterface }),
   TaskBase.extend({
+    step: z.literal('secure'),
+    interface: PreparedInterface,
+    failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  }),
+  TaskBase.extend({
     step: z.literal('isolate'),
     interface: PreparedInterface,
     untracked: z.object({
@@ -91,6 +96,8 @@ export async function isolate(input: IsolateInput, deps: IsolateDeps): Promise<u
       return untrackInterface(ec2, input, deps);
     case 'isolate':
       return isolateInterface(ec2, input, deps);
+    case 'secure':
+      return secureInterface(ec2, input, deps);
   }
 }
 
@@ -239,10 +246,14 @@ export type ConnectionTrackingResult =
 export interface UntrackResult {
   connectionTracking: ConnectionTrackingResult;
   untrackedAt: string;
+  /** The ENI was already in the isolation group alone: left there, not widened. */
+  alreadyIsolated?: true;
 }
 
 export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, deps: IsolateDeps): Promise<UntrackResult> {
   const eni = input.interface;
+  // Already isolated by an earlier response (a responder re-running containment): never widen it again.
+  const alreadyIsolated = eni.groupIds.length === 1 && eni.groupIds[0] === eni.isolationGroupId;
   let connectionTracking: ConnectionTrackingResult;
   const timeouts = {
     TcpEstablishedTimeout: deps.config.tcpEstablishedTimeout,
@@ -267,10 +278,12 @@ export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, d
     // Configurable timeouts are Nitro-only: containment goes on, and the result says what it means.
     connectionTracking = { status: 'unsupported', ...errorSummary(err) };
   }
-  await ec2.send(
-    new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.untrackGroupId] }),
-  );
-  return { connectionTracking, untrackedAt: (deps.now ?? (() => new Date()))().toISOString() };
+  if (!alreadyIsolated) {
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.untrackGroupId] }),
+    );
+  }
+  return { connectionTracking, untrackedAt: (deps.now ?? (() => new Date()))().toISOString(), ...(alreadyIsolated ? { alreadyIsolated } : {}) };
 }
 
 // ---------- isolate: the isolation group alone, verified ----------
@@ -337,5 +350,58 @@ export async function isolateInterface(ec2: EC2Client, input: Step<'isolate'>, d
         : null,
       guaranteedCut: false,
     },
+  };
+}
+
+// ---------- secure: never leave an ENI in the allow-all group ----------
+
+export type SecureResult =
+  | (InterfaceResult & { recoveredFrom: { error: string; cause: string } })
+  | {
+      networkInterfaceId: string;
+      status: 'failed';
+      leftIn: 'original-groups';
+      groupIds: string[];
+      error: string;
+      cause: string;
+    };
+
+/**
+ * After UntrackInterface or MoveToIsolationGroup failed, the ENI may sit in the
+ * allow-all untrack group: wider open than before cordon touched it. Try the
+ * isolation group once more (its rules enforced again first); failing that, put
+ * the ENI's original groups back. If even that fails, the task fails and the
+ * ASL records the ENI as possibly left open.
+ */
+export async function secureInterface(ec2: EC2Client, input: Step<'secure'>, deps: IsolateDeps): Promise<SecureResult> {
+  const eni = input.interface;
+  const recoveredFrom = { error: input.failure.Error ?? 'Error', cause: String(input.failure.Cause ?? '').slice(0, 500) };
+  try {
+    await enforceNoRules(ec2, eni.isolationGroupId);
+    const result = await isolateInterface(
+      ec2,
+      {
+        ...input,
+        step: 'isolate',
+        untracked: { connectionTracking: { status: 'unknown' }, untrackedAt: (deps.now ?? (() => new Date()))().toISOString() },
+      },
+      deps,
+    );
+    return { ...result, recoveredFrom };
+  } catch (err) {
+    if (isTransient(err)) throw err;
+  }
+  await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groupIds }));
+  const described = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.networkInterfaceId] }));
+  const groupIds = (described.NetworkInterfaces?.[0]?.Groups ?? []).map((g) => g.GroupId ?? '').sort();
+  if (groupIds.includes(eni.untrackGroupId)) {
+    throw new IsolationVerificationError(`${eni.networkInterfaceId} is still in the untrack group ${eni.untrackGroupId}`);
+  }
+  return {
+    networkInterfaceId: eni.networkInterfaceId,
+    status: 'failed',
+    leftIn: 'original-groups',
+    groupIds,
+    ...recoveredFrom,
   };
 }

@@ -43,6 +43,56 @@ export interface QuarantineDeps {
   readonly factory: ClientFactory;
   readonly config: { readonly revokeSessions: RevokeSessionsMode };
   readonly now?: () => Date;
+  /** Pause between write and read-back (tests pass a no-op). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The deny could not be confirmed in the role's policy after several attempts (a concurrent writer kept winning). */
+export class QuarantineNotConfirmedError extends CordonError {
+  constructor(message: string) {
+    super('QuarantineNotConfirmedError', message);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const CONFIRM_ATTEMPTS = 4;
+
+function denies(document: PolicyDocument | undefined, instanceArn: string, revokeBefore: string | undefined): boolean {
+  const deny = document?.Statement.find((s) => s.Sid === DENY_SID)?.Condition.StringEquals?.['ec2:SourceInstanceARN'];
+  const listed = Array.isArray(deny) ? deny.includes(instanceArn) : deny === instanceArn;
+  if (!listed) return false;
+  if (!revokeBefore) return true;
+  const at = document?.Statement.find((s) => s.Sid === REVOKE_SID)?.Condition.DateLessThan?.['aws:TokenIssueTime'];
+  return typeof at === 'string' && at >= revokeBefore;
+}
+
+/**
+ * Read, merge, write, then read back until the deny for this instance is really there. Two
+ * quarantines of instances sharing one role race on the same policy document: without the
+ * read-back, the last writer would silently drop the other instance's deny.
+ */
+async function putAndConfirm(
+  iam: IAMClient,
+  roleName: string,
+  instanceArn: string,
+  revokeBefore: string | undefined,
+  pause: (ms: number) => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; attempt <= CONFIRM_ATTEMPTS; attempt++) {
+    const current = await readPolicy(iam, roleName);
+    if (attempt > 1 && denies(current, instanceArn, revokeBefore)) return;
+    const text = JSON.stringify(mergePolicy(current, instanceArn, revokeBefore));
+    if (text.length > INLINE_POLICY_QUOTA) {
+      throw new QuarantinePolicyTooLargeError(
+        `the ${QUARANTINE_POLICY_NAME} policy on ${roleName} would be ${text.length} characters, over IAM's ${INLINE_POLICY_QUOTA}; release earlier incidents on this role or quarantine by detaching it`,
+      );
+    }
+    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: text }));
+    // A moment for a concurrent writer to land, with jitter so two racers don't stay in step.
+    await pause(250 + Math.floor(Math.random() * 500));
+    if (denies(await readPolicy(iam, roleName), instanceArn, revokeBefore)) return;
+  }
+  throw new QuarantineNotConfirmedError(`the deny for ${instanceArn} is not in ${roleName}'s ${QUARANTINE_POLICY_NAME} policy after ${CONFIRM_ATTEMPTS} attempts`);
 }
 
 export type QuarantineResult =
@@ -182,14 +232,7 @@ export async function quarantineRole(input: QuarantineInput, deps: QuarantineDep
         };
       }
     }
-    const document = mergePolicy(await readPolicy(iam, roleName), input.instanceArn, revoke ? now : undefined);
-    const text = JSON.stringify(document);
-    if (text.length > INLINE_POLICY_QUOTA) {
-      throw new QuarantinePolicyTooLargeError(
-        `the ${QUARANTINE_POLICY_NAME} policy on ${roleName} would be ${text.length} characters, over IAM's ${INLINE_POLICY_QUOTA}; release earlier incidents on this role or quarantine by detaching it`,
-      );
-    }
-    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: QUARANTINE_POLICY_NAME, PolicyDocument: text }));
+    await putAndConfirm(iam, roleName, input.instanceArn, revoke ? now : undefined, deps.sleep ?? sleep);
     if (revoke) sessionsRevoked = { status: 'revoked', issuedBefore: now };
   }
 

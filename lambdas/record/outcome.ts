@@ -49,6 +49,13 @@ function short(text: string | undefined, max = 500): string {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
+/** Where a failed ENI was left: said first, because an ENI left in the allow-all group is wide open. */
+function leftInNote(leftIn: unknown): string {
+  if (leftIn === 'original-groups') return 'not isolated; its original security groups were put back: ';
+  if (typeof leftIn === 'string') return 'MAY BE LEFT OPEN in the allow-all untrack group, check it now: ';
+  return '';
+}
+
 /** Interpret one Parallel branch result. */
 export function reportBranch(branch: z.infer<typeof Branch>): { report: ActionReport; failures: Failure[] } {
   const { action, status } = branch;
@@ -64,7 +71,7 @@ export function reportBranch(branch: z.infer<typeof Branch>): { report: ActionRe
     const failures = failed.map((i) => ({
       action: 'isolate',
       error: String(i.error ?? 'Error'),
-      cause: `${i.networkInterfaceId}: ${short(String(i.cause ?? ''))}`,
+      cause: `${i.networkInterfaceId}: ${leftInNote(i.leftIn)}${short(String(i.cause ?? ''))}`,
     }));
     if (interfaces.length === 0) {
       failures.push({ action: 'isolate', error: 'NoInterfaces', cause: 'no network interface was isolated' });

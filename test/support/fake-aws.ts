@@ -123,6 +123,13 @@ export class FakeAws {
     this.region = region;
   }
 
+  /** Make the next `times` calls of `command` whose input matches `when` fail with an AWS error named `name`. */
+  failWhen(command: string, when: (input: Record<string, unknown>) => boolean, name: string, times = 1): void {
+    this.conditionalFailures.push({ command, when, name, left: times });
+  }
+
+  private readonly conditionalFailures: Array<{ command: string; when: (input: Record<string, unknown>) => boolean; name: string; left: number }> = [];
+
   /** Make the next `times` calls of `command` fail with an AWS error named `name`. */
   failNext(command: string, name: string, times = 1, message?: string): void {
     const list = this.failures.get(command) ?? [];
@@ -154,6 +161,11 @@ export class FakeAws {
           this.caller = creds.accountId ?? this.accountId;
           this.calls.push({ service, command: name, input: structuredClone(input), account: this.caller });
           const requestId = `req-${(++counter).toString(16).padStart(8, '0')}`;
+          const conditional = this.conditionalFailures.find((f) => f.command === name && f.left > 0 && f.when(input));
+          if (conditional) {
+            conditional.left -= 1;
+            throw Object.assign(awsError(conditional.name, `${conditional.name} (injected)`), { $metadata: { requestId, httpStatusCode: 400 } });
+          }
           const queued = this.failures.get(name);
           if (queued?.length) {
             const err = queued.shift() as Error & { $metadata?: unknown };

@@ -101,7 +101,12 @@ export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
       config: { hubAccountId: o.hubAccountId ?? HUB_ACCOUNT, evidenceKeyArn: evidenceKeyArn(o.hubAccountId ?? HUB_ACCOUNT), maxHours: 24, pollSeconds: 60 },
     })),
     isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: 60 } })),
-    'quarantine-role': quarantineRole.createHandler(() => ({ factory: f('quarantine-role'), now, config: { revokeSessions: o.revokeSessions ?? 'auto' } })),
+    'quarantine-role': quarantineRole.createHandler(() => ({
+      factory: f('quarantine-role'),
+      now,
+      sleep: async () => undefined,
+      config: { revokeSessions: o.revokeSessions ?? 'auto' },
+    })),
     'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: { bucketArn: `arn:aws:s3:::${BUCKET}` } })),
     snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: { maxHours: 24, pollSeconds: 60 } })),
     record: record.createHandler(() => ({

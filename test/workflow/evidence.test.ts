@@ -215,8 +215,12 @@ describe('evidence workflow', () => {
 
     const again = await run(fake, request({ requestId: 'manual-1', source: 'manual', finding: undefined, requestedBy: 'alice@example.com', reason: 'new evidence' }), HUB, 'arn:aws:states:us-east-1:999988887777:execution:cordon-response:manual-1');
 
-    expect(fake.item(INCIDENT, 'RESPONSE#manual-1')?.outcome).not.toBe('duplicate');
+    expect(fake.item(INCIDENT, 'RESPONSE#manual-1')?.outcome).toBe('contained');
     expect(again.entered).toContain('ProtectInstance');
     expect(fake.callsOf('CreateSnapshots')).toHaveLength(2);
+    // The ENIs already isolated are never widened again through the allow-all group.
+    const untrackId = [...fake.groups.values()].find((g) => g.tags['cordon:purpose'] === 'untrack')?.id;
+    const untrackSwaps = fake.callsOf('ModifyNetworkInterfaceAttribute').filter((c) => JSON.stringify(c.input.Groups) === JSON.stringify([untrackId]));
+    expect(untrackSwaps).toHaveLength(2); // the first response's two ENIs, and none from the re-run
   });
 });

@@ -173,6 +173,41 @@ describe('response workflow', () => {
     expect(String(note.body.summary)).toContain('quarantineRole failed');
   });
 
+  test('an ENI whose isolation swap keeps failing is put back in its original groups, never left in the allow-all group', async () => {
+    scenario = webInstance();
+    const { fake, appSg } = scenario;
+    const intoIsolation = (i: Record<string, unknown>) =>
+      i.NetworkInterfaceId === ENI_A && JSON.stringify(i.Groups) === JSON.stringify([managedGroup(fake, 'isolation')?.id]);
+    fake.failWhen('ModifyNetworkInterfaceAttribute', intoIsolation, 'UnauthorizedOperation', 2);
+
+    const result = await run(fake);
+
+    expect(result.status).toBe('FAILED');
+    const untrack = managedGroup(fake, 'untrack');
+    expect(groupsOf(fake, ENI_A)).toEqual([appSg]);
+    expect(groupsOf(fake, ENI_A)).not.toContain(untrack?.id);
+    expect(groupsOf(fake, ENI_B)).toEqual([managedGroup(fake, 'isolation')?.id]);
+    const response = fake.item(INCIDENT, `RESPONSE#${request().requestId}`);
+    expect(response?.outcome).toBe('partially-contained');
+    expect(response?.failures).toEqual([
+      { action: 'isolate', error: 'UnauthorizedOperation', cause: expect.stringContaining(`${ENI_A}: not isolated; its original security groups were put back`) },
+    ]);
+  });
+
+  test('a swap that fails once is recovered into the isolation group by SecureInterface', async () => {
+    scenario = webInstance();
+    const { fake } = scenario;
+    const intoIsolation = (i: Record<string, unknown>) =>
+      i.NetworkInterfaceId === ENI_A && JSON.stringify(i.Groups) === JSON.stringify([managedGroup(fake, 'isolation')?.id]);
+    fake.failWhen('ModifyNetworkInterfaceAttribute', intoIsolation, 'UnauthorizedOperation', 1);
+
+    const result = await run(fake);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.entered).toContain('SecureInterface');
+    expect(groupsOf(fake, ENI_A)).toEqual([managedGroup(fake, 'isolation')?.id]);
+  });
+
   test('an exempt instance is recorded and notified, not contained', async () => {
     scenario = webInstance({ tags: { 'cordon:exempt': 'true' } });
     const { fake, appSg } = scenario;
@@ -241,6 +276,21 @@ describe('response workflow', () => {
     expect(fake.credentialsDenied(ROLE, NEIGHBOUR, STOLEN_AT)).toBe(false);
     const policy = JSON.parse(fake.roles.get(ROLE)?.inline.get('cordon-quarantine') ?? '{}');
     expect(JSON.stringify(policy)).not.toContain('aws:TokenIssueTime');
+  });
+
+  test('two instances sharing a role, contained at once: both sets of credentials end up denied', async () => {
+    scenario = webInstance({ sharedRole: true });
+    const { fake } = scenario;
+    const neighbourRequest = request({
+      requestId: 'neighbour-1',
+      target: { accountId: ACCOUNT, region: REGION, instanceId: NEIGHBOUR },
+    });
+
+    const [a, b] = await Promise.all([run(fake), run(fake, neighbourRequest)]);
+
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(fake.credentialsDenied(ROLE, INSTANCE, STOLEN_AT)).toBe(true);
+    expect(fake.credentialsDenied(ROLE, NEIGHBOUR, STOLEN_AT)).toBe(true);
   });
 
   test('an instance with no profile: quarantine is a recorded no-op, and the response is contained', async () => {

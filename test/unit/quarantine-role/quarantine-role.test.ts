@@ -69,8 +69,15 @@ function iamHasRole(): void {
       Roles: [{ Path: '/', RoleName: ROLE, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, CreateDate: new Date('2024-01-01T00:00:00Z') }],
     },
   });
-  iamMock.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntityException', { status: 404 }));
-  iamMock.on(PutRolePolicyCommand).resolves({});
+  // Stateful: GetRolePolicy returns what the last PutRolePolicy wrote (the read-back confirms the deny).
+  iamMock.on(GetRolePolicyCommand).callsFake(async () => {
+    if (storedPolicy === undefined) throw awsError('NoSuchEntityException', { status: 404 });
+    return { RoleName: ROLE, PolicyName: 'cordon-quarantine', PolicyDocument: encodeURIComponent(storedPolicy) };
+  });
+  iamMock.on(PutRolePolicyCommand).callsFake(async (put: { PolicyDocument: string }) => {
+    storedPolicy = put.PolicyDocument;
+    return {};
+  });
   iamMock.on(ListInstanceProfilesForRoleCommand).resolves({
     InstanceProfiles: [{ Path: '/', InstanceProfileName: 'web-profile', InstanceProfileId: 'AIPAEXAMPLE', Arn: PROFILE_ARN, CreateDate: new Date(), Roles: [] }],
     IsTruncated: false,
@@ -82,22 +89,66 @@ function instancesUsingProfile(ids: string[]): void {
   ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ids.map((InstanceId) => ({ InstanceId })) }] });
 }
 
+let storedPolicy: string | undefined;
+
 function existingPolicy(document: unknown): void {
-  // IAM returns policy documents URL-encoded.
-  iamMock.on(GetRolePolicyCommand).resolves({
-    RoleName: ROLE,
-    PolicyName: 'cordon-quarantine',
-    PolicyDocument: encodeURIComponent(JSON.stringify(document)),
-  });
+  // Served URL-encoded by the stateful GetRolePolicy mock above, as IAM does.
+  storedPolicy = JSON.stringify(document);
 }
 
 let factory: TestClientFactory;
-const depsWith = (revokeSessions: RevokeSessionsMode): QuarantineDeps => ({ factory, config: { revokeSessions }, now: () => NOW });
+const depsWith = (revokeSessions: RevokeSessionsMode, sleep: (ms: number) => Promise<void> = async () => undefined): QuarantineDeps => ({
+  factory,
+  config: { revokeSessions },
+  now: () => NOW,
+  sleep,
+});
 
 beforeEach(() => {
   iamMock.reset();
   ec2Mock.reset();
+  storedPolicy = undefined;
   factory = testClientFactory();
+});
+
+describe('quarantineRole under a concurrent writer on the same role', () => {
+  const NEIGHBOUR_ARN = `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/i-0ddddddddddddddd4`;
+  const neighbourOnly = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'CordonDenyCompromisedInstances', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'ec2:SourceInstanceARN': [NEIGHBOUR_ARN] } } }],
+  });
+
+  it('reads back after writing, and merges again when another quarantine overwrote the policy', async () => {
+    iamHasRole();
+    instancesUsingProfile([INSTANCE, OTHER_INSTANCE]);
+    let raced = false;
+    // Another execution writes its own document (without this instance) right after our first write.
+    const racer = async () => {
+      if (!raced) {
+        raced = true;
+        storedPolicy = neighbourOnly;
+      }
+    };
+
+    await quarantineRole(input(), depsWith('auto', racer));
+
+    const arns = JSON.parse(storedPolicy ?? '{}').Statement[0].Condition.StringEquals['ec2:SourceInstanceARN'];
+    expect(arns).toEqual([NEIGHBOUR_ARN, `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/${INSTANCE}`].sort());
+    expect(iamMock).toHaveReceivedCommandTimes(PutRolePolicyCommand, 2);
+  });
+
+  it('fails with QuarantineNotConfirmedError, never reporting success, when the deny never sticks', async () => {
+    iamHasRole();
+    instancesUsingProfile([INSTANCE, OTHER_INSTANCE]);
+    const alwaysOverwritten = async () => {
+      storedPolicy = neighbourOnly;
+    };
+
+    const err = await rejectionOf(quarantineRole(input(), depsWith('auto', alwaysOverwritten)));
+
+    expect(err.name).toBe('QuarantineNotConfirmedError');
+    expect(ec2Mock).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
+  });
 });
 
 describe('quarantineRole', () => {
