@@ -24,6 +24,8 @@ import { TaskBase, VolumeId } from '../shared/workflow';
 export const PreserveInput = TaskBase.extend({
   volumes: z.array(z.object({ volumeId: VolumeId, deviceName: z.string().nullable() })),
   autoScalingGroupName: z.string().min(1).max(255).nullable(),
+  /** Only when the network is being isolated: a responder asking for evidence alone keeps the instance in service. */
+  deregisterFromTargetGroups: z.boolean().optional(),
 });
 export type PreserveInput = z.infer<typeof PreserveInput>;
 
@@ -40,7 +42,10 @@ export interface PreserveResult {
   status: 'succeeded' | 'failed';
   shutdownBehavior: StepResult;
   deleteOnTermination: Array<{ volumeId: string; deviceName: string | null } & StepResult>;
-  targetGroups: { status: 'done'; deregistered: Registration[] } | { status: 'failed'; error: string; cause: string };
+  targetGroups:
+    | { status: 'done'; deregistered: Registration[] }
+    | { status: 'skipped'; reason: string }
+    | { status: 'failed'; error: string; cause: string };
   error?: string;
   cause?: string;
 }
@@ -111,21 +116,29 @@ export async function preserveInstance(input: PreserveInput, deps: { factory: Cl
     deleteOnTermination.push({ ...v, ...result });
   }
 
-  let targetGroups: PreserveResult['targetGroups'];
-  try {
-    const registrations = await directRegistrations(elb, autoScaling, instanceId, input.autoScalingGroupName);
-    for (const r of registrations) {
-      await elb.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: r.targetGroupArn,
-          Targets: [{ Id: instanceId, ...(r.port !== null ? { Port: r.port } : {}), ...(r.availabilityZone ? { AvailabilityZone: r.availabilityZone } : {}) }],
-        }),
-      );
+  let targetGroups: PreserveResult['targetGroups'] = { status: 'skipped', reason: 'isolation not requested: the instance stays in service' };
+  if (input.deregisterFromTargetGroups !== false) {
+    try {
+      const registrations = await directRegistrations(elb, autoScaling, instanceId, input.autoScalingGroupName);
+      for (const r of registrations) {
+        await elb.send(
+          new DeregisterTargetsCommand({
+            TargetGroupArn: r.targetGroupArn,
+            Targets: [
+              {
+                Id: instanceId,
+                ...(r.port !== null ? { Port: r.port } : {}),
+                ...(r.availabilityZone ? { AvailabilityZone: r.availabilityZone } : {}),
+              },
+            ],
+          }),
+        );
+      }
+      targetGroups = { status: 'done', deregistered: registrations };
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      targetGroups = { status: 'failed', ...errorSummary(err) };
     }
-    targetGroups = { status: 'done', deregistered: registrations };
-  } catch (err) {
-    if (isTransient(err)) throw err;
-    targetGroups = { status: 'failed', ...errorSummary(err) };
   }
 
   const failures = [

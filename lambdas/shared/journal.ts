@@ -1,5 +1,5 @@
 /**
- * The AWS call journal: every SDK call a task makes — service, operation, AWS
+ * The AWS call journal: every mutating SDK call a task makes — service, operation, AWS
  * request id, time, and error name if it failed — collected per invocation
  * (AsyncLocalStorage) and returned with the task's result, so the manifest can
  * cite the request id of every action.
@@ -31,6 +31,9 @@ function requestIdOf(value: unknown): string | null {
   return typeof id === 'string' ? id : null;
 }
 
+/** Reads are not actions: recording them would grow the journal (and the state) with every manifest rewrite. */
+const READ = /^(Describe|Get|List|Head)/;
+
 /**
  * Wrap a client's `send` (on the instance, so prototype-level test mocks still
  * apply) to record each call in the current invocation's journal.
@@ -41,6 +44,7 @@ export function journaled<T>(client: T, service: string): T {
   c.send = async (command: unknown, ...rest: unknown[]) => {
     const journal = storage.getStore();
     const operation = ((command as { constructor?: { name?: string } })?.constructor?.name ?? 'Unknown').replace(/Command$/, '');
+    if (READ.test(operation)) return original(command, ...rest);
     try {
       const out = await original(command, ...rest);
       journal?.push({ service, operation, requestId: requestIdOf(out), at: new Date().toISOString() });

@@ -91,7 +91,8 @@ export async function openIncident(
       new UpdateCommand({
         TableName: table,
         Key: key,
-        UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+        // previousStatus lets a request whose capture fails give the incident back as it found it.
+        UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
         ...(force
           ? {}
           : {
@@ -216,15 +217,19 @@ export async function releaseClaim(
   requestId: string,
   now: string,
 ): Promise<void> {
+  const current = await ddb.send(new GetCommand({ TableName: table, Key: { pk: incidentId, sk: INCIDENT_SK }, ConsistentRead: true }));
+  const previous = current.Item?.previousStatus;
+  // An incident that was contained stays contained when a responder's re-run fails to capture; a new one is failed.
+  const status = typeof previous === 'string' && previous !== 'open' ? previous : 'failed';
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk: incidentId, sk: INCIDENT_SK },
-        UpdateExpression: 'SET #status = :failed, updatedAt = :now REMOVE activeRequestId',
+        UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRequestId',
         ConditionExpression: 'activeRequestId = :req',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': 'failed', ':now': now, ':req': requestId },
+        ExpressionAttributeValues: { ':status': status, ':now': now, ':req': requestId },
       }),
     );
   } catch (err) {

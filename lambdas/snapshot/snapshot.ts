@@ -144,8 +144,15 @@ export async function createSnapshots(ec2: EC2Client, input: Step<'create'>, dep
 }
 
 export async function checkSnapshots(ec2: EC2Client, input: Step<'check'>, deps: SnapshotDeps): Promise<CheckResult> {
-  const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: input.snapshotIds }));
-  const snapshots = (out.Snapshots ?? []).map((s) => toRecord(s, new Map()));
+  // By tag, not by id: DescribeSnapshots with an id that no longer exists fails the whole call, and one
+  // deleted snapshot (an attacker's doing, say) must not hide the others. Missing ones are reported below.
+  const out = await ec2.send(
+    new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: input.snapshotIds }] }),
+  );
+  const devices = new Map(
+    (out.Snapshots ?? []).map((s) => [s.VolumeId ?? '', s.Tags?.find((t) => t.Key === 'cordon:device')?.Value ?? null] as const),
+  );
+  const snapshots = (out.Snapshots ?? []).map((s) => toRecord(s, devices));
   const seen = new Set(snapshots.map((s) => s.snapshotId));
   for (const id of input.snapshotIds) {
     if (!seen.has(id)) snapshots.push({ snapshotId: id, volumeId: '', deviceName: null, state: 'missing', progress: null, volumeSize: null, startTime: null });

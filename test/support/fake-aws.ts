@@ -570,16 +570,21 @@ export class FakeAws {
         if (!s || !this.visible(s)) throw awsError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
         return s;
       });
+    }
+    const byId = input.Filters?.find((f) => f.Name === 'snapshot-id')?.Values;
+    for (const f of input.Filters ?? []) {
+      const values = f.Values ?? [];
+      if (f.Name === 'volume-id') list = list.filter((s) => values.includes(s.volumeId));
+      else if (f.Name === 'snapshot-id') list = list.filter((s) => values.includes(s.id));
+      else if (f.Name?.startsWith('tag:')) list = list.filter((s) => values.includes(s.tags[f.Name?.slice(4) as string] as string));
+      else throw new Error(`FakeAws: DescribeSnapshots filter ${f.Name} not modelled`);
+    }
+    // A snapshot progresses each time it is looked up by id (by SnapshotIds or the snapshot-id filter).
+    if (input.SnapshotIds || byId) {
       for (const s of list) {
         s.checks += 1;
         if (s.state === 'pending' && s.checks > this.snapshotBehaviour.pendingChecks) s.state = this.snapshotBehaviour.finalState(s.volumeId);
       }
-    }
-    for (const f of input.Filters ?? []) {
-      const values = f.Values ?? [];
-      if (f.Name === 'volume-id') list = list.filter((s) => values.includes(s.volumeId));
-      else if (f.Name?.startsWith('tag:')) list = list.filter((s) => values.includes(s.tags[f.Name?.slice(4) as string] as string));
-      else throw new Error(`FakeAws: DescribeSnapshots filter ${f.Name} not modelled`);
     }
     return {
       Snapshots: list.map((s) => ({

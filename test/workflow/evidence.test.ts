@@ -224,3 +224,18 @@ describe('evidence workflow', () => {
     expect(untrackSwaps).toHaveLength(2); // the first response's two ENIs, and none from the re-run
   });
 });
+
+test('a responder asking for snapshots only: no Auto Scaling detach, no target-group change, no isolation', async () => {
+  fake = crossAccountScenario();
+
+  const result = await run(fake, request({ requestId: 'evidence-only', source: 'manual', finding: undefined, actions: ['snapshot'], requestedBy: 'alice@example.com' }), HUB, 'arn:aws:states:us-east-1:999988887777:execution:cordon-response:evidence-only');
+
+  expect(result.status).toBe('SUCCEEDED');
+  expect(result.entered).not.toContain('ProtectInstance');
+  expect(fake.callsOf('DetachInstances')).toEqual([]);
+  expect(fake.callsOf('DeregisterTargets')).toEqual([]);
+  expect(fake.callsOf('ModifyNetworkInterfaceAttribute')).toEqual([]);
+  expect(fake.callsOf('CreateSnapshots')).toHaveLength(1);
+  // Non-disruptive preservation still happens: volumes are kept if the instance is ever terminated.
+  expect(fake.instances.get(INSTANCE)?.volumes.map((v) => v.deleteOnTermination)).toEqual([false, false]);
+});

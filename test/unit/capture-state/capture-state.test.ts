@@ -321,7 +321,7 @@ describe('captureBeforeState: happy path', () => {
     expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'INCIDENT' },
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
     });
     const claim = ddbMock.commandCalls(UpdateCommand)[1];
     expect(claim?.args[0].input.ConditionExpression).toContain('attribute_not_exists(activeRequestId)');
@@ -337,7 +337,7 @@ describe('captureBeforeState: happy path', () => {
     await captureBeforeState(request({ source: 'manual' }), deps);
 
     const claim = ddbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
-    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, #status = :open');
+    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open');
     expect(claim?.ConditionExpression).toBeUndefined();
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../lambdas/record/handler';
@@ -91,6 +91,8 @@ function awsWorks(): void {
     ],
   });
   ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+  // The incident as a first claim left it: status open, nothing before it.
+  ddbMock.on(GetCommand).resolves({ Item: { pk: INCIDENT, sk: 'INCIDENT', status: 'open', previousStatus: 'open', activeRequestId: 'req-1' } });
   s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v1' });
   // The manifest rebuild reads the ledger and the evidence prefix back.
   s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
@@ -314,6 +316,20 @@ describe('record step "outcome"', () => {
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' }, ConditionExpression: 'activeRequestId = :req' });
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' }, UpdateExpression: 'SET evidence.#name = :e' });
     expect(published().input?.Subject).toBe(`[cordon] failed: ${INSTANCE} in ${ACCOUNT}/${REGION}`);
+  });
+
+  it('gives a contained incident back as contained when a responder re-run fails to capture', async () => {
+    awsWorks();
+    ddbMock.on(GetCommand).resolves({ Item: { pk: INCIDENT, sk: 'INCIDENT', status: 'open', previousStatus: 'contained', activeRequestId: 'req-1' } });
+    const handler = createHandler(() => deps);
+
+    await handler(outcomeEvent({ request: request(), failure: { Error: 'AssumeRoleError', Cause: 'Cannot assume CordonResponder' } }));
+
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: INCIDENT, sk: 'INCIDENT' },
+      ConditionExpression: 'activeRequestId = :req',
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'contained', ':req': 'req-1' }),
+    });
   });
 
   it('releases the incident claim when capture failed after claiming it, so later findings are contained', async () => {

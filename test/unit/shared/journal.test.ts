@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -26,7 +26,7 @@ beforeEach(() => {
 describe('withJournal', () => {
   it('records each call through a journaled client: service, operation without "Command", request id and time, in order', async () => {
     // Prepare
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [], ...metadata('ec2-req-1') });
+    ec2Mock.on(CreateTagsCommand).resolves({ ...metadata('ec2-req-1') });
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v1', ...metadata('s3-req-2') });
     const client = ec2();
     const bucket = s3();
@@ -34,7 +34,7 @@ describe('withJournal', () => {
 
     // Act
     const { result, journal } = await withJournal(async () => {
-      await client.send(new DescribeInstancesCommand({ InstanceIds: [INSTANCE] }));
+      await client.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] }));
       const put = await bucket.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x' }));
       return put.VersionId;
     });
@@ -42,12 +42,12 @@ describe('withJournal', () => {
     // Assess
     expect(result).toBe('v1');
     expect(journal).toEqual([
-      { service: 'ec2', operation: 'DescribeInstances', requestId: 'ec2-req-1', at: expect.stringMatching(ISO) },
+      { service: 'ec2', operation: 'CreateTags', requestId: 'ec2-req-1', at: expect.stringMatching(ISO) },
       { service: 's3', operation: 'PutObject', requestId: 's3-req-2', at: expect.stringMatching(ISO) },
     ]);
     for (const entry of journal) expect(entry.at >= before && entry.at <= new Date().toISOString()).toBe(true);
     // The wrapped client still sends the real command to the SDK
-    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [INSTANCE] });
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, { Resources: [INSTANCE] });
   });
 
   it('records a failed call with the error name and the request id from the error, and rethrows the error as it was', async () => {
@@ -82,43 +82,43 @@ describe('withJournal', () => {
   });
 
   it('records null when a response carries no request id', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2Mock.on(CreateTagsCommand).resolves({});
     const client = ec2();
 
-    const { journal } = await withJournal(() => client.send(new DescribeInstancesCommand({})));
+    const { journal } = await withJournal(() => client.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] })));
 
-    expect(journal).toEqual([{ service: 'ec2', operation: 'DescribeInstances', requestId: null, at: expect.stringMatching(ISO) }]);
+    expect(journal).toEqual([{ service: 'ec2', operation: 'CreateTags', requestId: null, at: expect.stringMatching(ISO) }]);
   });
 
   it('does not record calls made outside withJournal, nor calls through a client that is not journaled', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [], ...metadata('r') });
+    ec2Mock.on(CreateTagsCommand).resolves({ ...metadata('r') });
     const client = ec2();
     const plain = new EC2Client({ region: 'eu-west-1', credentials: FAKE_CREDENTIALS });
 
-    await client.send(new DescribeInstancesCommand({})); // outside any scope: no error, nowhere recorded
+    await client.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] })); // outside any scope: no error, nowhere recorded
     const { journal } = await withJournal(async () => {
-      await plain.send(new DescribeInstancesCommand({}));
+      await plain.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] }));
     });
     const after = await withJournal(async () => undefined);
     // Once a scope has ended, later calls do not land in its journal
-    await client.send(new DescribeInstancesCommand({}));
-    await Promise.resolve().then(() => client.send(new DescribeInstancesCommand({})));
+    await client.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] }));
+    await Promise.resolve().then(() => client.send(new CreateTagsCommand({ Resources: [INSTANCE], Tags: [] })));
 
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 4);
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 4);
     expect(journal).toEqual([]);
     expect(after.journal).toEqual([]);
   });
 
   it('keeps concurrent scopes apart, even when their calls interleave on one client', async () => {
     // Prepare: each call answers after a delay given in its input, so the two scopes interleave.
-    ec2Mock.on(DescribeInstancesCommand).callsFake(async (input: { InstanceIds?: string[]; MaxResults?: number }) => {
-      await sleep(input.MaxResults ?? 0);
-      return metadata(`req-${input.InstanceIds?.[0] ?? 'none'}`);
+    ec2Mock.on(CreateTagsCommand).callsFake(async (input: { Resources?: string[]; Tags?: Array<{ Value?: string }> }) => {
+      await sleep(Number(input.Tags?.[0]?.Value ?? 0));
+      return metadata(`req-${input.Resources?.[0] ?? 'none'}`);
     });
     const client = ec2();
     const run = (ids: string[], delays: number[]) =>
       withJournal(async () => {
-        for (const [i, id] of ids.entries()) await client.send(new DescribeInstancesCommand({ InstanceIds: [id], MaxResults: delays[i] }));
+        for (const [i, id] of ids.entries()) await client.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'delay', Value: String(delays[i]) }] }));
         return ids.length;
       });
 
@@ -130,7 +130,7 @@ describe('withJournal', () => {
     expect(a.journal.map((e) => e.requestId)).toEqual(['req-a1', 'req-a2', 'req-a3']);
     expect(b.journal.map((e) => e.requestId)).toEqual(['req-b1', 'req-b2']);
     // The calls did interleave
-    const order = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds?.[0]);
+    const order = ec2Mock.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources?.[0]);
     expect(order).not.toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
     expect(order.slice(0, 2).sort()).toEqual(['a1', 'b1']);
   });
@@ -138,12 +138,12 @@ describe('withJournal', () => {
 
 describe('lambdaHandler', () => {
   it('returns the journal of the invocation as awsCalls on an object result', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves(metadata('ec2-req-9'));
+    ec2Mock.on(CreateTagsCommand).resolves(metadata('ec2-req-9'));
     const client = ec2();
     const handler = lambdaHandler(
       z.object({ id: z.string() }),
       async ({ id }) => {
-        await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+        await client.send(new CreateTagsCommand({ Resources: [id], Tags: [] }));
         return { status: 'done' };
       },
       silentLog,
@@ -153,7 +153,19 @@ describe('lambdaHandler', () => {
 
     expect(out).toEqual({
       status: 'done',
-      awsCalls: [{ service: 'ec2', operation: 'DescribeInstances', requestId: 'ec2-req-9', at: expect.stringMatching(ISO) }],
+      awsCalls: [{ service: 'ec2', operation: 'CreateTags', requestId: 'ec2-req-9', at: expect.stringMatching(ISO) }],
     });
+  });
+});
+
+describe('journaled: reads are not actions', () => {
+  it('does not record Describe/Get/List/Head calls, so rewriting the manifest never grows the journal', async () => {
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [], $metadata: { requestId: 'read-1' } });
+    const client = journaled(new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), 'ec2');
+
+    const { journal } = await withJournal(() => client.send(new DescribeInstancesCommand({})));
+
+    expect(journal).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
   });
 });

@@ -95,7 +95,7 @@ describe('openIncident', () => {
     expect(claimUpdate).toEqual({
       TableName: TABLE,
       Key: KEY,
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
       ConditionExpression: CLAIM_CONDITION,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -134,7 +134,7 @@ describe('openIncident', () => {
     expect(claimUpdate).toEqual({
       TableName: TABLE,
       Key: KEY,
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':req': 'req-1', ':now': NOW, ':open': 'open' },
       ReturnValues: 'ALL_NEW',
@@ -160,7 +160,7 @@ describe('openIncident', () => {
     ddbMock
       .on(UpdateCommand, { ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)' })
       .rejects(conditionalCheckFailed())
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
       .resolves({ Attributes: { deliveries: [{}] } });
 
     // Act
@@ -183,7 +183,7 @@ describe('openIncident', () => {
   it('reports a lost claim with the owner and status, read strongly consistently', async () => {
     // Prepare: another request is containing this instance
     ddbMock
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
       .rejects(conditionalCheckFailed());
     ddbMock.on(GetCommand).resolves({
       Item: { ...KEY, activeRequestId: 'req-0', status: 'contained', deliveries: [{}, {}, {}] },
@@ -202,7 +202,7 @@ describe('openIncident', () => {
 
   it('rethrows a claim error other than the condition', async () => {
     ddbMock
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, #status = :open' })
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
       .rejects(awsError('AccessDeniedException'));
 
     const err = await rejectionOf(openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW));

@@ -194,7 +194,10 @@ describe('snapshot step "check"', () => {
 
     const result = (await snapshot(checkInput(), depsAt(new Date(STARTED.getTime() + HOUR)))) as CheckResult;
 
-    expect(ec2Mock).toHaveReceivedCommandWith(DescribeSnapshotsCommand, { SnapshotIds: [SNAP_ROOT, SNAP_DATA] });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeSnapshotsCommand, {
+      OwnerIds: ['self'],
+      Filters: [{ Name: 'snapshot-id', Values: [SNAP_ROOT, SNAP_DATA] }],
+    });
     expect(result).toMatchObject({ done: true, timedOut: false, pendingSnapshotIds: [] });
     expect(result.snapshots.map((s) => [s.snapshotId, s.state])).toEqual([
       [SNAP_ROOT, 'completed'],
