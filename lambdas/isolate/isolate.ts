@@ -223,17 +223,23 @@ export async function enforceUntrackRules(ec2: EC2Client, groupId: string): Prom
 }
 
 /** Revoke every rule, including the IPv4 and IPv6 default egress rules a new group carries. */
-export async function enforceNoRules(ec2: EC2Client, groupId: string): Promise<void> {
+export async function enforceNoRules(ec2: EC2Client, groupId: string, attempt = 1): Promise<void> {
   const rules = await describeRules(ec2, groupId);
   const ids = (egress: boolean) =>
     rules.filter((r) => Boolean(r.IsEgress) === egress && r.SecurityGroupRuleId).map((r) => r.SecurityGroupRuleId as string);
   const egressIds = ids(true);
   const ingressIds = ids(false);
-  if (egressIds.length) {
-    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, SecurityGroupRuleIds: egressIds }));
-  }
-  if (ingressIds.length) {
-    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ingressIds }));
+  try {
+    if (egressIds.length) {
+      await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, SecurityGroupRuleIds: egressIds }));
+    }
+    if (ingressIds.length) {
+      await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ingressIds }));
+    }
+  } catch (err) {
+    // A concurrent execution preparing the same VPC revoked them first: check again rather than fail.
+    if (awsErrorName(err) !== 'InvalidSecurityGroupRuleId.NotFound' || attempt >= 3) throw err;
+    await enforceNoRules(ec2, groupId, attempt + 1);
   }
 }
 

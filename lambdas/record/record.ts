@@ -220,7 +220,11 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     await updateResponse(ddb, deps.config.ledgerTable, incidentId, request.requestId, { request, ...fields }, now, { evidence: {} });
   }
   await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'outcome', outcomeObject);
-  const manifest = await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
+  // A repeat delivery changes nothing on the instance: it doesn't rewrite the manifest (whose cost grows with the
+  // incident), and the next real action's rewrite includes it.
+  const manifest = state.before?.duplicate
+    ? { key: `${incidentPrefix(incidentId)}manifest.json` }
+    : await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
 
   const headline =
     decision.outcome === 'duplicate'

@@ -59,7 +59,12 @@ export const ShareInput = z.discriminatedUnion('step', [
     source: z.object({ snapshotId: SnapshotId, volumeId: z.string(), deviceName: z.string().nullable() }).passthrough(),
     copy: Copy,
   }),
-  TaskBase.extend({ step: z.literal('remove-temporary-copy'), copy: Copy, hubCopy: Copy }),
+  TaskBase.extend({
+    step: z.literal('remove-temporary-copy'),
+    source: z.object({ snapshotId: SnapshotId }).passthrough(),
+    copy: Copy,
+    hubCopy: Copy,
+  }),
 ]);
 export type ShareInput = z.infer<typeof ShareInput>;
 type Step<S extends ShareInput['step']> = Extract<ShareInput, { step: S }>;
@@ -104,7 +109,12 @@ function tags(input: TaskBase, extra: Record<string, string>): Tag[] {
   }).map(([Key, Value]) => ({ Key, Value }));
 }
 
-async function findCopy(ec2: EC2Client, sourceSnapshotId: string, stage: Stage): Promise<string | undefined> {
+/**
+ * Only a snapshot under the evidence key can be one of cordon's copies: originals are under the member's
+ * own keys (or none), so a snapshot someone else tagged to look like a copy is never adopted, and never
+ * deleted as "temporary".
+ */
+async function findCopy(ec2: EC2Client, sourceSnapshotId: string, stage: Stage, evidenceKeyArn: string): Promise<string | undefined> {
   const out = await ec2.send(
     new DescribeSnapshotsCommand({
       OwnerIds: ['self'],
@@ -114,7 +124,7 @@ async function findCopy(ec2: EC2Client, sourceSnapshotId: string, stage: Stage):
       ],
     }),
   );
-  return out.Snapshots?.find((s) => s.State !== 'error')?.SnapshotId;
+  return out.Snapshots?.find((s) => s.State !== 'error' && s.KmsKeyId === evidenceKeyArn && s.SnapshotId !== sourceSnapshotId)?.SnapshotId;
 }
 
 async function copy(
@@ -126,7 +136,7 @@ async function copy(
   extraTags: Record<string, string>,
 ): Promise<string> {
   // A retried task finds the copy it already started.
-  const existing = await findCopy(ec2, sourceSnapshotId, stage);
+  const existing = await findCopy(ec2, sourceSnapshotId, stage, deps.config.evidenceKeyArn);
   if (existing) return existing;
   const out = await ec2.send(
     new CopySnapshotCommand({
@@ -223,6 +233,10 @@ export async function removeTemporaryCopy(input: Step<'remove-temporary-copy'>, 
   const described = (await member.send(new DescribeSnapshotsCommand({ SnapshotIds: [input.copy.snapshotId] }))).Snapshots?.[0];
   const temporary = described?.Tags?.some((t) => t.Key === 'cordon:temporary' && t.Value === 'true');
   if (!temporary) throw new SnapshotCopyFailedError(`${input.copy.snapshotId} is not tagged cordon:temporary=true: refusing to delete it`);
+  // Belt and braces against a planted tag: a temporary copy is always under the evidence key, and never the original.
+  if (described?.KmsKeyId !== deps.config.evidenceKeyArn || input.copy.snapshotId === input.source.snapshotId) {
+    throw new SnapshotCopyFailedError(`${input.copy.snapshotId} is not a cordon copy under the evidence key: refusing to delete it`);
+  }
   await member.send(new DeleteSnapshotCommand({ SnapshotId: input.copy.snapshotId }));
   return { removed: input.copy.snapshotId };
 }

@@ -55,7 +55,13 @@ const copyIntoHub = (): ShareInput => ({
   source: { snapshotId: ORIGINAL, volumeId: VOL, deviceName: '/dev/sdf' },
   copy: memberCopy(),
 });
-const removeTemporaryCopy = (): ShareInput => ({ ...base(), step: 'remove-temporary-copy', copy: memberCopy(), hubCopy: hubCopy() });
+const removeTemporaryCopy = (copy = memberCopy()): ShareInput => ({
+  ...base(),
+  step: 'remove-temporary-copy',
+  source: { snapshotId: ORIGINAL },
+  copy,
+  hubCopy: hubCopy(),
+});
 
 let factory: TestClientFactory;
 
@@ -371,6 +377,18 @@ describe('share-snapshot "remove-temporary-copy"', () => {
     expect(ec2Mock.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ SnapshotId: MEMBER_COPY }]);
     expect(ec2Mock.calls()).toHaveLength(3);
     expect(result).toEqual({ removed: MEMBER_COPY });
+  });
+
+  it('refuses to delete a snapshot tagged temporary that is not under the evidence key (a planted tag on an original)', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand, { SnapshotIds: [HUB_COPY] }).resolves({ Snapshots: [snapshotIn(HUB_COPY, 'completed')] });
+    ec2Mock.on(DescribeSnapshotsCommand, { SnapshotIds: [MEMBER_COPY] }).resolves({
+      Snapshots: [snapshotIn(MEMBER_COPY, 'completed', { Tags: temporaryTags, KmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/member-own-key' })],
+    });
+
+    const err = await rejectionOf(shareSnapshot(removeTemporaryCopy(), depsAt()));
+
+    expect(err.name).toBe('SnapshotCopyFailedError');
+    expect(ec2Mock).not.toHaveReceivedCommand(DeleteSnapshotCommand);
   });
 
   it.each([['pending'], ['error'], ['recoverable']])('refuses while the hub copy is %s, and deletes nothing', async (state) => {
