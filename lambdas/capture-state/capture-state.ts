@@ -14,7 +14,7 @@ import type { ClientFactory } from '../shared/clients';
 import { InstanceNotFoundError, InvalidRequestError } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
 import { awsErrorName } from '../shared/handler';
-import { incidentIdFor, openIncident, putResponseOnce, recordEvidence } from '../shared/ledger';
+import { incidentIdFor, openIncident, putResponseOnce, recordEvidence, recordOriginalBeforeState } from '../shared/ledger';
 import { describeZodError, ResponseRequest } from '../shared/schemas';
 import { BeforeSummary, type InterfaceSummary, type Plan } from '../shared/workflow';
 
@@ -186,12 +186,20 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   };
 
   const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
+  // Already in cordon's own groups (a responder re-running containment): this "before" is cordon's doing, and
+  // release must restore the incident's original before-state instead.
+  const underCordonControl = (instance.NetworkInterfaces ?? []).some((n) =>
+    (n.Groups ?? []).some((g) => /^cordon-(isolation|untrack)-vpc-/.test(g.GroupName ?? '')),
+  );
+  const restoreFrom = underCordonControl ? (claim.originalBeforeStateKey ?? null) : key;
   // The first capture for this request wins: a retry must not replace it.
   const { written, item } = await putResponseOnce(ddb, config.ledgerTable, incidentId, request.requestId, {
     request,
     startedAt: now,
     status: 'in-progress',
     beforeStateKey: key,
+    underCordonControl,
+    restoreFrom,
     evidence: {},
     before: {
       attributes: before.attributes,
@@ -208,6 +216,7 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     const evidence = await putJsonEvidence(s3, config.evidenceBucket, key, before);
     await recordEvidence(ddb, config.ledgerTable, incidentId, request.requestId, 'beforeState', evidence);
   }
+  if (!underCordonControl) await recordOriginalBeforeState(ddb, config.ledgerTable, incidentId, request.requestId, key);
   const kept = item.before as Pick<BeforeState, 'autoScaling' | 'iamInstanceProfile' | 'networkInterfaces' | 'volumes'>;
 
   return BeforeSummary.parse({

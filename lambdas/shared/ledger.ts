@@ -30,6 +30,8 @@ export interface IncidentClaim {
   status: string;
   /** How many deliveries (findings or requests) the incident has recorded. */
   deliveries: number;
+  /** The before-state taken before cordon first changed this instance (what release restores), once known. */
+  originalBeforeStateKey?: string;
 }
 
 /**
@@ -111,7 +113,14 @@ export async function openIncident(
       }),
     );
     const deliveries = (out.Attributes?.deliveries as unknown[] | undefined)?.length ?? 1;
-    return { claimed: true, ownerRequestId: request.requestId, status: 'open', deliveries };
+    const original = out.Attributes?.originalBeforeStateKey;
+    return {
+      claimed: true,
+      ownerRequestId: request.requestId,
+      status: 'open',
+      deliveries,
+      ...(typeof original === 'string' ? { originalBeforeStateKey: original } : {}),
+    };
   } catch (err) {
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
     const current = await ddb.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
@@ -235,6 +244,28 @@ export async function releaseClaim(
   } catch (err) {
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err; // someone else owns it: leave it
   }
+}
+
+/**
+ * Remember the first before-state captured while the instance was still untouched by cordon. A later
+ * response (a responder re-running containment) captures cordon's own isolation as its "before": release
+ * must restore this one instead.
+ */
+export async function recordOriginalBeforeState(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  incidentId: string,
+  requestId: string,
+  key: string,
+): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { pk: incidentId, sk: INCIDENT_SK },
+      UpdateExpression: 'SET originalBeforeStateKey = if_not_exists(originalBeforeStateKey, :key), originalRequestId = if_not_exists(originalRequestId, :req)',
+      ExpressionAttributeValues: { ':key': key, ':req': requestId },
+    }),
+  );
 }
 
 /** Point the response item at an evidence object (key, SHA-256, size, version). */

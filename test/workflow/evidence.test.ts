@@ -222,6 +222,11 @@ describe('evidence workflow', () => {
     const untrackId = [...fake.groups.values()].find((g) => g.tags['cordon:purpose'] === 'untrack')?.id;
     const untrackSwaps = fake.callsOf('ModifyNetworkInterfaceAttribute').filter((c) => JSON.stringify(c.input.Groups) === JSON.stringify([untrackId]));
     expect(untrackSwaps).toHaveLength(2); // the first response's two ENIs, and none from the re-run
+    // Release must restore what was there before cordon first acted, not cordon's own isolation.
+    const original = `incidents/${INCIDENT}/responses/${request().requestId}/before-state.json`;
+    expect(fake.item(INCIDENT, 'INCIDENT')?.originalBeforeStateKey).toBe(original);
+    expect(fake.item(INCIDENT, 'RESPONSE#manual-1')).toMatchObject({ underCordonControl: true, restoreFrom: original });
+    expect(fake.item(INCIDENT, `RESPONSE#${request().requestId}`)).toMatchObject({ underCordonControl: false, restoreFrom: original });
   });
 });
 

@@ -380,7 +380,12 @@ describe('captureBeforeState: happy path', () => {
       size: body.length,
       versionId: 'v1',
     });
-    expect(ddbMock.calls()).toHaveLength(4);
+    // append, claim, conditional put, evidence pointer, and the incident's original before-state (instance untouched by cordon)
+    expect(ddbMock.calls()).toHaveLength(5);
+    expect(ddbMock.calls()[4]?.args[0].input).toMatchObject({
+      Key: { sk: 'INCIDENT' },
+      UpdateExpression: 'SET originalBeforeStateKey = if_not_exists(originalBeforeStateKey, :key), originalRequestId = if_not_exists(originalRequestId, :req)',
+    });
     // S3 lands between the conditional put and the evidence pointer
     const condPut = ddbMock.commandCalls(PutCommand)[0];
     const s3Put = s3Mock.commandCalls(PutObjectCommand)[0];
