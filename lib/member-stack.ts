@@ -246,7 +246,7 @@ export class CordonMemberStack extends Stack {
       // Quarantine: a deny-all inline policy conditioned on ec2:SourceInstanceARN.
       new iam.PolicyStatement({
         sid: 'QuarantineInstanceRole',
-        actions: ['iam:ListInstanceProfilesForRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+        actions: ['iam:GetRole', 'iam:ListInstanceProfilesForRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
         resources: [`arn:${partition}:iam::${account}:role/*`],
       }),
       new iam.PolicyStatement({

@@ -8,6 +8,7 @@
 import { DescribeInstancesCommand, DisassociateIamInstanceProfileCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   GetInstanceProfileCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   ListInstanceProfilesForRoleCommand,
   PutRolePolicyCommand,
@@ -169,6 +170,34 @@ async function readPolicy(iam: IAMClient, roleName: string): Promise<PolicyDocum
   }
 }
 
+/**
+ * Why the role may have users other than EC2 instances in this region, or null when it can't: its trust
+ * policy admits principals other than ec2.amazonaws.com, or it was last used in another region (instances
+ * elsewhere, which a DescribeInstances in this region can't see).
+ */
+async function otherUsersOfRole(iam: IAMClient, roleName: string, region: string): Promise<string | null> {
+  const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  if (!role) return 'could not be described';
+  let trust: { Statement?: Array<{ Effect?: string; Principal?: unknown }> } = {};
+  try {
+    trust = JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? '{}')) as typeof trust;
+  } catch {
+    return 'has a trust policy cordon could not read';
+  }
+  const principals = (trust.Statement ?? [])
+    .filter((st) => st.Effect === 'Allow')
+    .flatMap((st) => {
+      const p = st.Principal;
+      if (typeof p === 'string') return [p];
+      return Object.entries((p ?? {}) as Record<string, unknown>).flatMap(([kind, v]) => [v].flat().map((x) => `${kind}:${String(x)}`));
+    });
+  const nonEc2 = principals.filter((p) => p !== 'Service:ec2.amazonaws.com');
+  if (nonEc2.length) return `is also trusted by ${nonEc2.slice(0, 3).join(', ')}`;
+  const lastRegion = role.RoleLastUsed?.Region;
+  if (lastRegion && lastRegion !== region) return `was last used in ${lastRegion}, so it may have instances outside ${region}`;
+  return null;
+}
+
 /** Other live instances whose profile carries the same role. */
 async function otherInstancesUsingRole(
   iam: IAMClient,
@@ -223,9 +252,13 @@ export async function quarantineRole(input: QuarantineInput, deps: QuarantineDep
     if (deps.config.revokeSessions === 'never') {
       sessionsRevoked = { status: 'skipped', reason: 'revokeSessions is "never"' };
     } else if (deps.config.revokeSessions === 'auto') {
-      const others = await otherInstancesUsingRole(iam, ec2, roleName, input.target.instanceId);
-      revoke = others.length === 0;
-      if (!revoke) {
+      // Revocation is role-wide: only when nothing else can be using the role's sessions.
+      const otherUsers = await otherUsersOfRole(iam, roleName, input.target.region);
+      const others = otherUsers ? [] : await otherInstancesUsingRole(iam, ec2, roleName, input.target.instanceId);
+      revoke = !otherUsers && others.length === 0;
+      if (otherUsers) {
+        sessionsRevoked = { status: 'skipped', reason: `role ${roleName} ${otherUsers}; revoking its sessions could cut off other users` };
+      } else if (!revoke) {
         sessionsRevoked = {
           status: 'skipped',
           reason: `role ${roleName} is shared with ${others.length} other instance(s) (${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}); revoking its sessions would cut them off until they refresh credentials`,

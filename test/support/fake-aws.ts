@@ -218,6 +218,7 @@ export class FakeAws {
     ]);
     wire('iam', iam.IAMClient, [
       [iam.GetInstanceProfileCommand, (i) => this.getInstanceProfile(i)],
+      [iam.GetRoleCommand, (i) => this.getRole(i)],
       [iam.ListInstanceProfilesForRoleCommand, (i) => this.listProfilesForRole(i)],
       [iam.GetRolePolicyCommand, (i) => this.getRolePolicy(i)],
       [iam.PutRolePolicyCommand, (i) => this.putRolePolicy(i)],
@@ -693,6 +694,12 @@ export class FakeAws {
     const p = this.profiles.get(input.InstanceProfileName as string);
     if (!p) throw awsError('NoSuchEntityException');
     return { InstanceProfile: { Arn: p.arn, InstanceProfileName: input.InstanceProfileName, Roles: p.roleName ? [{ RoleName: p.roleName }] : [] } };
+  }
+
+  private getRole(input: iam.GetRoleCommandInput) {
+    if (!this.roles.has(input.RoleName as string)) throw awsError('NoSuchEntityException');
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    return { Role: { RoleName: input.RoleName, AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)), RoleLastUsed: { Region: this.region } } };
   }
 
   private listProfilesForRole(input: iam.ListInstanceProfilesForRoleCommandInput) {

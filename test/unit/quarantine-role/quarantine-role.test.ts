@@ -1,6 +1,7 @@
 import { DescribeInstancesCommand, DisassociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   GetInstanceProfileCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListInstanceProfilesForRoleCommand,
@@ -58,6 +59,21 @@ function putPolicy(): { Version: string; Statement: Statement[] } {
 const tokenIssueTimeStatements = (doc: { Statement: Statement[] }) =>
   doc.Statement.filter((s) => s.Condition?.DateLessThan?.['aws:TokenIssueTime'] !== undefined);
 
+function roleTrusting(principal: unknown, lastUsedRegion?: string) {
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }] };
+  return {
+    Role: {
+      Path: '/',
+      RoleName: ROLE,
+      RoleId: 'AROAEXAMPLE',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`,
+      CreateDate: new Date('2024-01-01T00:00:00Z'),
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)),
+      ...(lastUsedRegion ? { RoleLastUsed: { Region: lastUsedRegion } } : {}),
+    },
+  };
+}
+
 function iamHasRole(): void {
   iamMock.on(GetInstanceProfileCommand).resolves({
     InstanceProfile: {
@@ -69,6 +85,7 @@ function iamHasRole(): void {
       Roles: [{ Path: '/', RoleName: ROLE, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, CreateDate: new Date('2024-01-01T00:00:00Z') }],
     },
   });
+  iamMock.on(GetRoleCommand).resolves(roleTrusting({ Service: 'ec2.amazonaws.com' }, 'eu-west-1'));
   // Stateful: GetRolePolicy returns what the last PutRolePolicy wrote (the read-back confirms the deny).
   iamMock.on(GetRolePolicyCommand).callsFake(async () => {
     if (storedPolicy === undefined) throw awsError('NoSuchEntityException', { status: 404 });
@@ -109,6 +126,33 @@ beforeEach(() => {
   ec2Mock.reset();
   storedPolicy = undefined;
   factory = testClientFactory();
+});
+
+describe('quarantineRole "auto": revocation only when nothing else can use the role', () => {
+  it('does not revoke sessions of a role that other services may assume', async () => {
+    iamHasRole();
+    instancesUsingProfile([INSTANCE]);
+    iamMock.on(GetRoleCommand).resolves(roleTrusting({ Service: ['ec2.amazonaws.com', 'lambda.amazonaws.com'] }, 'eu-west-1'));
+
+    const result = await quarantineRole(input(), depsWith('auto'));
+
+    expect(result).toMatchObject({ sessionsRevoked: { status: 'skipped', reason: expect.stringContaining('Service:lambda.amazonaws.com') } });
+    expect(storedPolicy).not.toContain('aws:TokenIssueTime');
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
+  });
+
+  it('does not revoke sessions of a role last used in another region (instances this region cannot see)', async () => {
+    iamHasRole();
+    instancesUsingProfile([INSTANCE]);
+    iamMock.on(GetRoleCommand).resolves(roleTrusting({ Service: 'ec2.amazonaws.com' }, 'ap-southeast-2'));
+
+    const result = await quarantineRole(input(), depsWith('auto'));
+
+    expect(result).toMatchObject({ sessionsRevoked: { status: 'skipped', reason: expect.stringContaining('last used in ap-southeast-2') } });
+    expect(storedPolicy).not.toContain('aws:TokenIssueTime');
+    // The instance's own deny is in place all the same.
+    expect(storedPolicy).toContain(`instance/${INSTANCE}`);
+  });
 });
 
 describe('quarantineRole under a concurrent writer on the same role', () => {
