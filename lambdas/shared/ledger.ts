@@ -3,7 +3,8 @@
  * (account, region, instance) — the incident id is derived from that triple —
  * holding one RESPONSE item per workflow execution.
  *
- *   pk = incidentId, sk = "INCIDENT"              status, target, request ids, finding ids
+ *   pk = incidentId, sk = "INCIDENT"              status, target, delivery count, the claim
+ *   pk = incidentId, sk = "DELIVERY#<requestId>"  each finding or request that arrived for the instance
  *   pk = incidentId, sk = "RESPONSE#<requestId>"  request, before-state, outcome, after-state
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +12,7 @@ import type { ResponseRequest, Target } from './schemas';
 
 export const INCIDENT_SK = 'INCIDENT';
 export const responseSk = (requestId: string): string => `RESPONSE#${requestId}`;
+export const deliverySk = (requestId: string): string => `DELIVERY#${requestId}`;
 
 export function incidentIdFor(target: Target): string {
   return `inc-${target.accountId}-${target.region}-${target.instanceId}`;
@@ -59,32 +61,38 @@ export async function openIncident(
     findingUpdatedAt: request.finding?.updatedAt ?? null,
     requestedBy: request.requestedBy,
   };
+  // One item per delivery, idempotent per request id: the incident item stays small however often a finding repeats.
+  let newDelivery = true;
   try {
     await ddb.send(
-      new UpdateCommand({
+      new PutCommand({
         TableName: table,
-        Key: key,
-        UpdateExpression:
-          'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
-          'updatedAt = :now, #status = if_not_exists(#status, :open), ' +
-          'deliveries = list_append(if_not_exists(deliveries, :empty), :delivery) ADD requestIds :req',
-        ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':target': request.target,
-          ':now': now,
-          ':open': 'open',
-          ':empty': [],
-          ':delivery': [delivery],
-          ':req': new Set([request.requestId]),
-          ':requestId': request.requestId,
-        },
+        Item: { pk: incidentId, sk: deliverySk(request.requestId), ...delivery },
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   } catch (err) {
-    // Already appended by an earlier attempt of this same request.
+    // Already recorded by an earlier attempt of this same request.
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    newDelivery = false;
   }
+  await ddb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: key,
+      UpdateExpression:
+        'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
+        'updatedAt = :now, #status = if_not_exists(#status, :open)' +
+        (newDelivery ? ' ADD deliveryCount :one' : ''),
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':target': request.target,
+        ':now': now,
+        ':open': 'open',
+        ...(newDelivery ? { ':one': 1 } : {}),
+      },
+    }),
+  );
 
   const force = request.source === 'manual' || request.source === 'api';
   const stale = new Date(Date.parse(now) - STALE_CLAIM_MS).toISOString();
@@ -112,7 +120,7 @@ export async function openIncident(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const deliveries = (out.Attributes?.deliveries as unknown[] | undefined)?.length ?? 1;
+    const deliveries = Number(out.Attributes?.deliveryCount ?? 1);
     const original = out.Attributes?.originalBeforeStateKey;
     return {
       claimed: true,
@@ -128,7 +136,7 @@ export async function openIncident(
       claimed: false,
       ownerRequestId: String(current.Item?.activeRequestId ?? ''),
       status: String(current.Item?.status ?? 'open'),
-      deliveries: (current.Item?.deliveries as unknown[] | undefined)?.length ?? 0,
+      deliveries: Number(current.Item?.deliveryCount ?? 0),
     };
   }
 }

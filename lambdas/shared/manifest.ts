@@ -129,7 +129,10 @@ export async function writeManifest(
     target: incident.target ?? null,
     status: incident.status ?? null,
     generatedAt: now,
-    deliveries: incident.deliveries ?? [],
+    deliveries: items
+      .filter((i) => String(i.sk).startsWith('DELIVERY#'))
+      .map(({ pk: _pk, sk: _sk, ...d }) => d)
+      .sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt))),
     responses: responses.map((r) => ({
       requestId: String(r.sk).slice(9),
       source: (r.request as { source?: string } | undefined)?.source ?? null,

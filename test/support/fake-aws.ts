@@ -881,8 +881,13 @@ export class FakeAws {
     }
     for (const clause of addPart ? addPart.split(',') : []) {
       const [attr, val] = clause.trim().split(/\s+/) as [string, string];
+      const add = values[val];
+      if (typeof add === 'number') {
+        write(path(attr), Number(read(path(attr)) ?? 0) + add);
+        continue;
+      }
       const current = (read(path(attr)) as Set<unknown> | undefined) ?? new Set();
-      write(path(attr), new Set([...current, ...(values[val] as Set<unknown>)]));
+      write(path(attr), new Set([...current, ...(add as Set<unknown>)]));
     }
     this.items.set(k, item);
     if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(item) };

@@ -180,8 +180,10 @@ describe('evidence workflow', () => {
 
     expect(results.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     const incident = fake.item(INCIDENT, 'INCIDENT');
-    expect((incident?.deliveries as Array<{ requestId: string; findingId: string }>).map((d) => d.requestId)).toEqual(deliveries);
-    expect(new Set((incident?.deliveries as Array<{ findingId: string }>).map((d) => d.findingId)).size).toBe(1);
+    const recorded = deliveries.map((id) => fake?.item(INCIDENT, `DELIVERY#${id}`));
+    expect(recorded.map((d) => d?.requestId)).toEqual(deliveries);
+    expect(new Set(recorded.map((d) => d?.findingId)).size).toBe(1);
+    expect(incident?.deliveryCount).toBe(3);
     expect(incident?.status).toBe('contained');
     expect(deliveries.map((id) => fake?.item(INCIDENT, `RESPONSE#${id}`)?.outcome)).toEqual(['contained', 'duplicate', 'duplicate']);
     // Nothing destructive ran twice: one set of snapshots, one swap per ENI, one quarantine.

@@ -112,18 +112,20 @@ function ledger(options: { claimOwner?: string; firstResponse?: Record<string, u
   ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
     if (input.UpdateExpression?.startsWith('SET activeRequestId')) {
       if (options.claimOwner) return Promise.reject(awsError('ConditionalCheckFailedException'));
-      return Promise.resolve({ Attributes: { status: 'open', activeRequestId: 'req-1', deliveries: [{}, {}] } });
+      return Promise.resolve({ Attributes: { status: 'open', activeRequestId: 'req-1', deliveryCount: 2 } });
     }
     return Promise.resolve({});
   });
   ddbMock.on(GetCommand).callsFake((input: GetCommandInput) => {
     if (input.Key?.sk === 'INCIDENT') {
-      return Promise.resolve({ Item: { activeRequestId: options.claimOwner, status: 'contained', deliveries: [{}, {}, {}] } });
+      return Promise.resolve({ Item: { activeRequestId: options.claimOwner, status: 'contained', deliveryCount: 3 } });
     }
     return Promise.resolve({ Item: options.firstResponse });
   });
-  ddbMock.on(PutCommand).callsFake(() =>
-    options.firstResponse ? Promise.reject(awsError('ConditionalCheckFailedException')) : Promise.resolve({}),
+  ddbMock.on(PutCommand).callsFake((input: { Item?: { sk?: string } }) =>
+    options.firstResponse && input.Item?.sk?.startsWith('RESPONSE#')
+      ? Promise.reject(awsError('ConditionalCheckFailedException'))
+      : Promise.resolve({}),
   );
 }
 
@@ -151,7 +153,7 @@ function awsHas(found: Instance | undefined = instance()): void {
 
 /** Nothing of this response was written: no response item, no evidence object. */
 function noResponseWritten(): void {
-  expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+  expect(ddbMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RESPONSE#req-1' }) });
   expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' } });
   expect(s3Mock).not.toHaveReceivedAnyCommand();
 }
@@ -306,19 +308,24 @@ describe('captureBeforeState: happy path', () => {
     // Act
     await captureBeforeState(request(), deps);
 
-    // Assess: the delivery, appended once per request id
-    expect(ddbMock).toHaveReceivedNthCommandWith(1, UpdateCommand, {
+    // Assess: the delivery, its own item, written once per request id
+    expect(ddbMock).toHaveReceivedNthCommandWith(1, PutCommand, {
       TableName: TABLE,
-      Key: { pk: INCIDENT, sk: 'INCIDENT' },
-      ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: expect.objectContaining({
+        pk: INCIDENT,
+        sk: 'DELIVERY#req-1',
+        requestId: 'req-1',
+        source: 'guardduty',
+        findingId: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4',
+        receivedAt: NOW.toISOString(),
+      }),
     });
-    const append = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues;
-    expect(append?.[':req']).toEqual(new Set(['req-1']));
-    expect(append?.[':delivery']).toEqual([
-      expect.objectContaining({ requestId: 'req-1', source: 'guardduty', findingId: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4', receivedAt: NOW.toISOString() }),
-    ]);
+    // Assess: the incident upserted and counted
+    expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateCommand, { TableName: TABLE, Key: { pk: INCIDENT, sk: 'INCIDENT' } });
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toContain('ADD deliveryCount :one');
     // Assess: the claim, conditional for a GuardDuty delivery
-    expect(ddbMock).toHaveReceivedNthCommandWith(2, UpdateCommand, {
+    expect(ddbMock).toHaveReceivedNthCommandWith(3, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'INCIDENT' },
       UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
@@ -349,11 +356,11 @@ describe('captureBeforeState: happy path', () => {
     await captureBeforeState(request(), deps);
 
     // Assess: ledger order after the claim
-    expect(ddbMock).toHaveReceivedNthCommandWith(3, PutCommand, {
+    expect(ddbMock).toHaveReceivedNthCommandWith(4, PutCommand, {
       TableName: TABLE,
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    const item = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    const item = ddbMock.commandCalls(PutCommand)[1]?.args[0].input.Item;
     expect(item).toMatchObject({
       pk: INCIDENT,
       sk: 'RESPONSE#req-1',
@@ -365,7 +372,7 @@ describe('captureBeforeState: happy path', () => {
         autoScaling: { groupName: 'web-asg' },
       },
     });
-    expect(ddbMock).toHaveReceivedNthCommandWith(4, UpdateCommand, {
+    expect(ddbMock).toHaveReceivedNthCommandWith(5, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' },
       UpdateExpression: 'SET evidence.#name = :e',
@@ -380,14 +387,14 @@ describe('captureBeforeState: happy path', () => {
       size: body.length,
       versionId: 'v1',
     });
-    // append, claim, conditional put, evidence pointer, and the incident's original before-state (instance untouched by cordon)
-    expect(ddbMock.calls()).toHaveLength(5);
-    expect(ddbMock.calls()[4]?.args[0].input).toMatchObject({
+    // delivery, incident, claim, conditional put, evidence pointer, and the incident's original before-state (instance untouched by cordon)
+    expect(ddbMock.calls()).toHaveLength(6);
+    expect(ddbMock.calls()[5]?.args[0].input).toMatchObject({
       Key: { sk: 'INCIDENT' },
       UpdateExpression: 'SET originalBeforeStateKey = if_not_exists(originalBeforeStateKey, :key), originalRequestId = if_not_exists(originalRequestId, :req)',
     });
     // S3 lands between the conditional put and the evidence pointer
-    const condPut = ddbMock.commandCalls(PutCommand)[0];
+    const condPut = ddbMock.commandCalls(PutCommand)[1];
     const s3Put = s3Mock.commandCalls(PutObjectCommand)[0];
     const pointer = ddbMock.commandCalls(UpdateCommand)[2];
     expect(condPut && s3Put && condPut.calledBefore(s3Put)).toBe(true);

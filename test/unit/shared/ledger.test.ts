@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { INCIDENT_SK, incidentIdFor, openIncident, STALE_CLAIM_MS } from '../../../lambdas/shared/ledger';
@@ -52,14 +52,30 @@ describe('incidentIdFor', () => {
 });
 
 describe('openIncident', () => {
-  it('appends the delivery once per request id, then claims the incident conditionally (GuardDuty)', async () => {
+  it('records the delivery as its own item once per request id, counts it, then claims the incident conditionally (GuardDuty)', async () => {
     // Prepare
-    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveries: [{}, {}] } });
+    ddbMock.on(PutCommand).resolves({});
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveryCount: 2 } });
 
     // Act
     const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW);
 
-    // Assess: first the append
+    // Assess: first the delivery item (the incident item stays small however often a finding repeats)
+    expect(ddbMock).toHaveReceivedNthCommandWith(1, PutCommand, {
+      TableName: TABLE,
+      Item: {
+        pk: INCIDENT,
+        sk: 'DELIVERY#req-1',
+        requestId: 'req-1',
+        source: 'guardduty',
+        receivedAt: NOW,
+        findingId: FINDING.id,
+        findingType: FINDING.type,
+        findingUpdatedAt: FINDING.updatedAt,
+        requestedBy: 'cordon-intake',
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
     const [append, claimUpdate] = updates();
     expect(append).toEqual({
@@ -67,29 +83,9 @@ describe('openIncident', () => {
       Key: KEY,
       UpdateExpression:
         'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), ' +
-        'updatedAt = :now, #status = if_not_exists(#status, :open), ' +
-        'deliveries = list_append(if_not_exists(deliveries, :empty), :delivery) ADD requestIds :req',
-      ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)',
+        'updatedAt = :now, #status = if_not_exists(#status, :open) ADD deliveryCount :one',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':target': TARGET,
-        ':now': NOW,
-        ':open': 'open',
-        ':empty': [],
-        ':delivery': [
-          {
-            requestId: 'req-1',
-            source: 'guardduty',
-            receivedAt: NOW,
-            findingId: FINDING.id,
-            findingType: FINDING.type,
-            findingUpdatedAt: FINDING.updatedAt,
-            requestedBy: 'cordon-intake',
-          },
-        ],
-        ':req': new Set(['req-1']),
-        ':requestId': 'req-1',
-      },
+      ExpressionAttributeValues: { ':target': TARGET, ':now': NOW, ':open': 'open', ':one': 1 },
     });
     // Then the claim, conditional
     expect(claimUpdate).toEqual({
@@ -124,7 +120,7 @@ describe('openIncident', () => {
 
   it.each(['manual', 'api'] as const)('takes the claim with no condition for a %s request', async (source) => {
     // Prepare
-    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveries: [{}] } });
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveryCount: 1 } });
 
     // Act
     const claim = await openIncident(ddb(), TABLE, INCIDENT, request(source), NOW);
@@ -141,8 +137,10 @@ describe('openIncident', () => {
     });
     expect(claimUpdate).not.toHaveProperty('ConditionExpression');
     // The delivery still records who asked, and no finding
-    expect(updates()[0]?.ExpressionAttributeValues?.[':delivery']).toEqual([
+    expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input.Item)).toEqual([
       {
+        pk: INCIDENT,
+        sk: 'DELIVERY#req-1',
         requestId: 'req-1',
         source,
         receivedAt: NOW,
@@ -155,29 +153,28 @@ describe('openIncident', () => {
     expect(claim.claimed).toBe(true);
   });
 
-  it('tolerates ConditionalCheckFailedException on the append (this request was appended already) and still claims', async () => {
-    // Prepare: the retried request's delivery is already there
-    ddbMock
-      .on(UpdateCommand, { ConditionExpression: 'attribute_not_exists(requestIds) OR NOT contains(requestIds, :requestId)' })
-      .rejects(conditionalCheckFailed())
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
-      .resolves({ Attributes: { deliveries: [{}] } });
+  it('tolerates a delivery already recorded (a retried request): no second count, and still claims', async () => {
+    // Prepare: the retried request's delivery item is already there
+    ddbMock.on(PutCommand).rejects(conditionalCheckFailed());
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveryCount: 1 } });
 
     // Act
     const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW);
 
     // Assess
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(updates()[0]?.UpdateExpression).not.toContain('deliveryCount');
+    expect(updates()[0]?.ExpressionAttributeValues).not.toHaveProperty(':one');
     expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 1 });
   });
 
-  it('rethrows any other append error without claiming', async () => {
-    ddbMock.on(UpdateCommand).rejects(awsError('ProvisionedThroughputExceededException'));
+  it('rethrows any other delivery error without claiming', async () => {
+    ddbMock.on(PutCommand).rejects(awsError('ProvisionedThroughputExceededException'));
 
     const err = await rejectionOf(openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW));
 
     expect(err.name).toBe('ProvisionedThroughputExceededException');
-    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it('reports a lost claim with the owner and status, read strongly consistently', async () => {
@@ -186,7 +183,7 @@ describe('openIncident', () => {
       .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
       .rejects(conditionalCheckFailed());
     ddbMock.on(GetCommand).resolves({
-      Item: { ...KEY, activeRequestId: 'req-0', status: 'contained', deliveries: [{}, {}, {}] },
+      Item: { ...KEY, activeRequestId: 'req-0', status: 'contained', deliveryCount: 3 },
     });
 
     // Act

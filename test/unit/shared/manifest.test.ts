@@ -78,8 +78,9 @@ describe('writeManifest', () => {
     sk: 'INCIDENT',
     status: 'partially-contained',
     target: TARGET,
-    deliveries: [{ requestId: 'req-1', source: 'guardduty' }],
+    deliveryCount: 1,
   };
+  const delivery1 = { pk: INCIDENT, sk: 'DELIVERY#req-1', requestId: 'req-1', source: 'guardduty', receivedAt: '2025-06-01T12:00:00.000Z' };
   const response1 = {
     pk: INCIDENT,
     sk: 'RESPONSE#req-1',
@@ -116,7 +117,7 @@ describe('writeManifest', () => {
   };
 
   function ledgerAndBucket(): void {
-    ddbMock.on(QueryCommand).resolves({ Items: [incidentItem, response1, response2] });
+    ddbMock.on(QueryCommand).resolves({ Items: [incidentItem, delivery1, response1, response2] });
     s3Mock.on(ListObjectsV2Command).resolves({
       Contents: [
         { Key: `${PREFIX}responses/req-1/before-state.json` },
@@ -269,7 +270,7 @@ describe('writeManifest', () => {
       target: TARGET,
       status: 'partially-contained',
       generatedAt: NOW,
-      deliveries: [{ requestId: 'req-1', source: 'guardduty' }],
+      deliveries: [{ requestId: 'req-1', source: 'guardduty', receivedAt: '2025-06-01T12:00:00.000Z' }],
     });
     expect(manifest.responses).toEqual([
       {
