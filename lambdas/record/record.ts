@@ -9,7 +9,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import type { ClientFactory } from '../shared/clients';
-import { errorSummary } from '../shared/errors';
+import { errorSummary, isTransient } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/evidence';
 import type { Log } from '../shared/handler';
 import { incidentIdFor, recordEvidence, recordResponseOutcome, releaseClaim, updateResponse } from '../shared/ledger';
@@ -224,7 +224,7 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
   // incident), and the next real action's rewrite includes it.
   const manifest = state.before?.duplicate
     ? { key: `${incidentPrefix(incidentId)}manifest.json` }
-    : await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
+    : await manifestOrGap(deps, incidentId, now);
 
   const headline =
     decision.outcome === 'duplicate'
@@ -236,7 +236,7 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     {
       ...outcomeDocument,
       actions: decision.actions.map((a) => ({ action: a.action, status: a.status })),
-      evidence: { outcome: outcomeObject.key, afterState: afterState ?? null, manifest: manifest.key },
+      evidence: { outcome: outcomeObject.key, afterState: afterState ?? null, manifest },
     },
     decision.outcome,
   );
@@ -288,16 +288,36 @@ export async function recordSnapshotEvidence(input: Extract<RecordInput, { step:
       ExpressionAttributeValues: { ':s': snapshots, ':sh': shares, ':st': status, ':f': failed, ':now': now, ':empty': [], ':calls': awsCalls },
     }),
   );
-  const manifest = await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now);
-  if (status !== 'completed') {
+  const manifest = await manifestOrGap(deps, incidentId, now);
+  if ('error' in manifest) failed.push(`manifest not written: ${manifest.error}: ${manifest.cause}`);
+  if (failed.length) {
     await notify(
       deps,
       `[cordon] evidence incomplete: ${request.target.instanceId}`,
-      { incidentId, requestId: request.requestId, executionArn: input.executionArn, snapshots, shares, failed, manifest: manifest.key },
+      { incidentId, requestId: request.requestId, executionArn: input.executionArn, snapshots, shares, failed, manifest },
       'evidence-incomplete',
     );
   }
   return { snapshots: status, failed };
+}
+
+/**
+ * Rewrite the manifest; if that fails for a reason a retry won't fix, say so in the notification instead of
+ * losing the notification (and, after RecordOutcome, the wait for the snapshots) to the error.
+ */
+async function manifestOrGap(
+  deps: RecordDeps,
+  incidentId: string,
+  now: string,
+): Promise<{ key: string } | { key: string; status: 'not-written'; error: string; cause: string }> {
+  const { s3, ddb } = deps.factory.hub();
+  try {
+    return { key: (await writeManifest({ s3, ddb }, deps.config.ledgerTable, deps.config.evidenceBucket, incidentId, now)).key };
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    deps.log.error('manifest not written', { incidentId, ...errorSummary(err) });
+    return { key: `${incidentPrefix(incidentId)}manifest.json`, status: 'not-written', ...errorSummary(err) };
+  }
 }
 
 export async function record(input: RecordInput, deps: RecordDeps): Promise<OutcomeResult | EvidenceResult> {

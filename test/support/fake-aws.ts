@@ -71,6 +71,8 @@ export interface FakeSnapshot {
   kmsKeyId: string | null;
   sharedWith: string[];
   sourceSnapshotId?: string;
+  /** Index in `calls` of the lookup that first saw it completed. */
+  completedAtCall?: number;
 }
 
 type Handler = (input: never) => unknown;
@@ -98,6 +100,8 @@ export class FakeAws {
   readonly flowLogs: Array<{ id: string; resourceId: string; trafficType: string; status: string; destination?: string; input?: unknown }> = [];
   readonly snapshots = new Map<string, FakeSnapshot>();
   readonly deletedSnapshots: string[] = [];
+  /** Deleted snapshot id → index in `calls` of the DeleteSnapshot. */
+  readonly deletedAtCall = new Map<string, number>();
   /** Volume encryption: volume id → KMS key (`alias/aws/ebs` for the default key) or null. */
   readonly volumeKeys = new Map<string, string | null>();
   readonly targetGroups = new Map<string, { type: string; targets: Array<{ id: string; port: number; state: string }> }>();
@@ -585,6 +589,7 @@ export class FakeAws {
       for (const s of list) {
         s.checks += 1;
         if (s.state === 'pending' && s.checks > this.snapshotBehaviour.pendingChecks) s.state = this.snapshotBehaviour.finalState(s.volumeId);
+        if (s.state === 'completed' && s.completedAtCall === undefined) s.completedAtCall = this.calls.length - 1;
       }
     }
     return {
@@ -645,6 +650,7 @@ export class FakeAws {
     if (!s || s.owner !== this.caller) throw awsError('InvalidSnapshot.NotFound');
     this.snapshots.delete(s.id);
     this.deletedSnapshots.push(s.id);
+    this.deletedAtCall.set(s.id, this.calls.length - 1);
     return {};
   }
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FakeAws } from '../support/fake-aws';
-import { testClientFactory } from '../support/clients';
+import { testClientFactory } from '../unit/support/clients';
 import { ACCOUNT, INCIDENT, INSTANCE, NOW, REGION, request, webInstance } from '../support/scenario';
 import { BUCKET, evidenceKeyArn, runWorkflow } from '../support/workflow';
 
@@ -74,8 +74,12 @@ describe('evidence workflow', () => {
       expect(share.input.CreateVolumePermission).toEqual({ Add: [{ UserId: HUB }] });
     }
     expect(fake.deletedSnapshots.sort()).toEqual(shares.map((s) => s.input.SnapshotId as string).sort());
-    const lastHubCopyDone = Math.max(...fake.calls.map((c, i) => (c.command === 'DescribeSnapshots' && c.account === HUB ? i : -1)));
-    expect(fake.indexOf('DeleteSnapshot')).toBeGreaterThan(lastHubCopyDone - 2);
+    // Each temporary copy went only after the hub had seen its own copy of it completed.
+    for (const hubCopy of hubCopies) {
+      const temporary = hubCopy.sourceSnapshotId as string;
+      expect(hubCopy.completedAtCall).toBeDefined();
+      expect(fake.deletedAtCall.get(temporary)).toBeGreaterThan(hubCopy.completedAtCall as number);
+    }
     for (const c of fake.callsOf('DeleteSnapshot')) expect(c.account).toBe(ACCOUNT);
     // Copies into the hub were made with the hub's own credentials.
     expect(fake.callsOf('CopySnapshot').map((c) => c.account).sort()).toEqual([ACCOUNT, ACCOUNT, HUB, HUB]);

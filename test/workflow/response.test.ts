@@ -22,7 +22,7 @@ import {
   VPC,
   webInstance,
 } from '../support/scenario';
-import { testClientFactory } from '../support/clients';
+import { testClientFactory } from '../unit/support/clients';
 import { BUCKET, runWorkflow, type WorkflowRun } from '../support/workflow';
 
 async function run(fake: FakeAws, input: unknown = request(), revokeSessions: 'auto' | 'always' | 'never' = 'auto'): Promise<WorkflowRun> {
@@ -130,7 +130,6 @@ describe('response workflow', () => {
     expect(note.body.outcome).toBe('contained');
     expect(note.body.failures).toEqual([]);
     expect(fake.messages).toHaveLength(1);
-    expect(result.transitions).toBeGreaterThan(0);
   });
 
   test('a throttled call is retried by the state machine and containment still completes', async () => {

@@ -318,6 +318,24 @@ describe('record step "outcome"', () => {
     expect(published().input?.Subject).toBe(`[cordon] failed: ${INSTANCE} in ${ACCOUNT}/${REGION}`);
   });
 
+  it('still notifies, naming the gap, when the manifest cannot be written; and the snapshots are still awaited', async () => {
+    awsWorks();
+    s3Mock.on(ListObjectsV2Command).rejects(awsError('AccessDenied', { message: 'not authorized to list the evidence bucket' }));
+    const handler = createHandler(() => deps);
+
+    const result = (await handler(outcomeEvent({ request: request(), failure: { Error: 'InstanceNotFoundError', Cause: 'instance is terminated' } }))) as OutcomeResult;
+
+    const { message } = published();
+    expect(message.evidence.manifest).toEqual({
+      key: `incidents/${INCIDENT}/manifest.json`,
+      status: 'not-written',
+      error: 'AccessDenied',
+      cause: 'not authorized to list the evidence bucket',
+    });
+    expect(result.outcome).toBe('failed');
+    expect(log.error).toHaveBeenCalledWith('manifest not written', expect.objectContaining({ incidentId: INCIDENT, error: 'AccessDenied' }));
+  });
+
   it('gives a contained incident back as contained when a responder re-run fails to capture', async () => {
     awsWorks();
     ddbMock.on(GetCommand).resolves({ Item: { pk: INCIDENT, sk: 'INCIDENT', status: 'open', previousStatus: 'contained', activeRequestId: 'req-1' } });

@@ -1,7 +1,7 @@
 /**
- * A test `ClientFactory`: plain SDK clients in the target's region with static
- * fake credentials, so that `mockClient(EC2Client)` and friends intercept
- * every call. No STS, no network.
+ * The test `ClientFactory` (unit and workflow tests alike): plain SDK clients in the
+ * target's region with static fake credentials, so that `mockClient(EC2Client)` and
+ * FakeAws intercept every call; journaled like production's. No STS, no network.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +13,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientFactory, HubClients, TargetClients } from '../../../lambdas/shared/clients';
+import { journaled } from '../../../lambdas/shared/journal';
 import type { Target } from '../../../lambdas/shared/schemas';
 
 export const FAKE_CREDENTIALS = {
@@ -35,23 +36,24 @@ export function testClientFactory(): TestClientFactory {
     targetCalls,
     hub: () => {
       hubClients ??= {
-        s3: new S3Client({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }),
+        s3: journaled(new S3Client({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }), 's3'),
         ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }), {
           marshallOptions: { removeUndefinedValues: true },
         }),
-        sns: new SNSClient({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }),
+        sns: journaled(new SNSClient({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }), 'sns'),
         sfn: new SFNClient({ region: HUB_REGION, credentials: FAKE_CREDENTIALS }),
       };
       return hubClients;
     },
     forTarget: async (target: Target, sessionName: string): Promise<TargetClients> => {
       targetCalls.push({ target, sessionName });
-      const config = { region: target.region, credentials: FAKE_CREDENTIALS };
+      // The account id rides on the credentials, so the multi-account FakeAws can tell whose call it is.
+      const config = { region: target.region, credentials: { ...FAKE_CREDENTIALS, accountId: target.accountId } };
       return {
-        ec2: new EC2Client(config),
-        iam: new IAMClient(config),
-        autoScaling: new AutoScalingClient(config),
-        elb: new ElasticLoadBalancingV2Client(config),
+        ec2: journaled(new EC2Client(config), 'ec2'),
+        iam: journaled(new IAMClient(config), 'iam'),
+        autoScaling: journaled(new AutoScalingClient(config), 'autoscaling'),
+        elb: journaled(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
       };
     },
   };
