@@ -277,7 +277,7 @@ export async function recordSnapshotEvidence(input: Extract<RecordInput, { step:
   // The share results carry their own journals: the manifest cites those requests too.
   const awsCalls = collectJournal({ snapshotProgress: input.state.snapshotProgress, shares: input.state.shares }, '$.evidence');
 
-  const { ddb, s3 } = deps.factory.hub();
+  const { ddb } = deps.factory.hub();
   await ddb.send(
     new UpdateCommand({
       TableName: deps.config.ledgerTable,
