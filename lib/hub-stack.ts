@@ -115,7 +115,9 @@ export class CordonHubStack extends Stack {
     // Ledger writes: capture-state and record. Evidence writes: those two and collect-evidence.
     for (const name of LEDGER_WRITERS) {
       const fn = functions[name];
-      if (fn) ledger.grantReadWriteData(fn);
+      if (!fn) continue;
+      ledger.grantReadWriteData(fn);
+      acknowledgePolicy(fn, [ledgerIndexAck(this.evidence)]);
     }
     for (const name of EVIDENCE_WRITERS) {
       const fn = functions[name];
@@ -201,6 +203,14 @@ const EVIDENCE_KEY_ACKS: readonly Acknowledgement[] = [
 ];
 
 /** Findings of `bucket.grantPut(fn, 'incidents/*')` (docs/iam.md). */
+/** grantReadWriteData covers the ledger's indexes (`<table>/index/*`): only `byResponseId` exists. */
+function ledgerIndexAck(store: EvidenceStore): Acknowledgement {
+  return {
+    id: `AwsSolutions-IAM5[Resource::${nagRef(store.ledger)}/index/*]`,
+    reason: "Added by the ledger's grantReadWriteData: the ledger's own indexes (only byResponseId), no other table",
+  };
+}
+
 function incidentPutAcks(store: EvidenceStore): Acknowledgement[] {
   return [
     {

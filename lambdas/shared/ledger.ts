@@ -6,13 +6,19 @@
  *   pk = incidentId, sk = "INCIDENT"              status, target, delivery count, the claim
  *   pk = incidentId, sk = "DELIVERY#<requestId>"  each finding or request that arrived for the instance
  *   pk = incidentId, sk = "RESPONSE#<requestId>"  request, before-state, outcome, after-state
+ *
+ * A response's public id (`responseId`, what the CLI and the API return) is its request id. Every
+ * RESPONSE item carries it as `responseId`, the partition key of the `byResponseId` index, so a
+ * response is found without knowing its instance.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResponseRequest, Target } from './schemas';
 
 export const INCIDENT_SK = 'INCIDENT';
 export const responseSk = (requestId: string): string => `RESPONSE#${requestId}`;
 export const deliverySk = (requestId: string): string => `DELIVERY#${requestId}`;
+/** The global secondary index over RESPONSE items, keyed by `responseId` (contract with lib/constructs/evidence-store.ts). */
+export const RESPONSE_INDEX = 'byResponseId';
 
 export function incidentIdFor(target: Target): string {
   return `inc-${target.accountId}-${target.region}-${target.instanceId}`;
@@ -157,7 +163,7 @@ export async function putResponseOnce<T extends Record<string, unknown>>(
     await ddb.send(
       new PutCommand({
         TableName: table,
-        Item: { pk: incidentId, sk: responseSk(requestId), ...item },
+        Item: { pk: incidentId, sk: responseSk(requestId), responseId: requestId, ...item },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -184,7 +190,7 @@ export async function updateResponse(
   defaults: Record<string, unknown> = {},
 ): Promise<void> {
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':now': now };
+  const values: Record<string, unknown> = { ':now': now, ':rid': requestId };
   const entries = [...Object.entries(fields).map(([k, v]) => [k, v, false] as const), ...Object.entries(defaults).map(([k, v]) => [k, v, true] as const)];
   const sets = entries.map(([k, v, onlyIfMissing], i) => {
     names[`#f${i}`] = k;
@@ -195,7 +201,7 @@ export async function updateResponse(
     new UpdateCommand({
       TableName: table,
       Key: { pk: incidentId, sk: responseSk(requestId) },
-      UpdateExpression: `SET ${[...sets, 'updatedAt = :now'].join(', ')}`,
+      UpdateExpression: `SET ${[...sets, 'updatedAt = :now', 'responseId = :rid'].join(', ')}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     }),
@@ -294,4 +300,33 @@ export async function recordEvidence(
       ExpressionAttributeValues: { ':e': evidence },
     }),
   );
+}
+
+export interface FoundResponse {
+  readonly incidentId: string;
+  /** The RESPONSE item (request, before-state, actions, outcome, evidence pointers). */
+  readonly item: Record<string, unknown>;
+}
+
+/**
+ * Find a response by its id through the `byResponseId` index. The index is eventually
+ * consistent: a response started a moment ago may not be there yet (undefined).
+ */
+export async function findResponse(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  responseId: string,
+): Promise<FoundResponse | undefined> {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: RESPONSE_INDEX,
+      KeyConditionExpression: 'responseId = :rid',
+      ExpressionAttributeValues: { ':rid': responseId },
+      Limit: 2,
+    }),
+  );
+  const item = out.Items?.find((i) => String(i.sk).startsWith('RESPONSE#'));
+  if (!item) return undefined;
+  return { incidentId: String(item.pk), item };
 }

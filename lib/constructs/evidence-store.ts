@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
 
 /** Key prefix under which flow logs are delivered (`<prefix>/AWSLogs/<account>/…`). */
 export const FLOW_LOG_PREFIX = 'flow-logs';
@@ -214,6 +215,12 @@ export class EvidenceStore extends Construct {
       encryptionKey: this.key,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Responses by their public id (the request id), for `cordon status` and GET /v1/responses/{id}.
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: RESPONSE_INDEX,
+      partitionKey: { name: 'responseId', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
 
     this.topic = new sns.Topic(this, 'Topic', {
