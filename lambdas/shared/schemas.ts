@@ -81,3 +81,29 @@ export function describeZodError(error: z.ZodError): string {
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
 }
+
+/**
+ * Input of the release workflow (DESIGN.md §3, Release). `responseId` is the response to undo
+ * (a ResponseRequest's requestId); `releaseId` names this release (and its execution).
+ */
+export const ReleaseRequest = z
+  .object({
+    releaseId: RequestId,
+    responseId: RequestId,
+    source: z.enum(['manual', 'api']),
+    reason: Text,
+    requestedBy: Text,
+  })
+  .strict();
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
+
+/** A human decision on a response waiting at the approval gate (API and CLI). */
+export const ApprovalDecision = z
+  .object({
+    responseId: RequestId,
+    decision: z.enum(['approve', 'deny']),
+    reason: Text,
+    decidedBy: Text,
+  })
+  .strict();
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
