@@ -56,7 +56,20 @@ export interface Call {
   input: Record<string, unknown>;
   /** The account whose credentials made the call. */
   account: string;
+  /** When the model handled it (simulated time, ms since the epoch). */
+  at: number;
 }
+
+/** The rules an ENI's groups add up to, and its tracked-TCP idle timeout, from `at` on. */
+export interface EniState {
+  at: number;
+  groups: string[];
+  rules: FakeRule[];
+  tcpEstablishedTimeout: number;
+}
+
+/** The default idle timeout of an established tracked TCP flow (5 days). */
+export const DEFAULT_TCP_ESTABLISHED_TIMEOUT = 432_000;
 
 export interface FakeSnapshot {
   id: string;
@@ -100,6 +113,8 @@ export class SimAccount {
   readonly flowLogs: Array<{ id: string; resourceId: string; trafficType: string; status: string; destination?: string; input?: unknown }> = [];
   readonly snapshots = new Map<string, FakeSnapshot>();
   readonly deletedSnapshots: string[] = [];
+  /** The snapshots deleted, as they were. */
+  readonly deleted = new Map<string, FakeSnapshot>();
   /** Deleted snapshot id → index in `calls` of the DeleteSnapshot. */
   readonly deletedAtCall = new Map<string, number>();
   /** Volume encryption: volume id → KMS key (`alias/aws/ebs` for the default key) or null. */
@@ -107,6 +122,17 @@ export class SimAccount {
   readonly targetGroups = new Map<string, { type: string; targets: Array<{ id: string; port: number; state: string }> }>();
   readonly asgTargetGroups = new Map<string, string[]>();
   consoleScreenshotSupported = true;
+  /** The model's clock: wall time in tests, the simulated clock in simulations. */
+  now: () => Date = () => new Date();
+  /**
+   * How long a snapshot (or a copy) of `sizeGiB` takes to complete. When set, snapshots progress with
+   * the clock; when not, they complete after `snapshotBehaviour.pendingChecks` lookups (tests).
+   */
+  snapshotDurationMs?: (sizeGiB: number, copy: boolean) => number;
+  /** Each ENI's effective rules and timeout over time (what the connection-tracking model replays). */
+  readonly eniHistory = new Map<string, EniState[]>();
+  /** Every inline-policy change, in order (what credential evaluation over time replays). */
+  readonly policyHistory: Array<{ at: number; roleName: string; policyName: string; document: string | null }> = [];
   /** The account whose credentials made the call being handled. */
   private caller = '';
   readonly items = new Map<string, Record<string, unknown>>();
@@ -227,7 +253,7 @@ export class SimAccount {
     const handler = this.handlers[service]?.[command];
     if (!handler) throw new Error(`FakeAws: ${service} command not modelled: ${command} ${JSON.stringify(input).slice(0, 200)}`);
     this.caller = caller;
-    this.calls.push({ service, command, input: structuredClone(input), account: this.caller });
+    this.calls.push({ service, command, input: structuredClone(input), account: this.caller, at: this.now().getTime() });
     const requestId = `req-${(++counter).toString(16).padStart(8, '0')}`;
     const conditional = this.conditionalFailures.find((f) => f.command === command && f.left > 0 && f.when(input));
     if (conditional) {
@@ -280,6 +306,7 @@ export class SimAccount {
       if (!this.vpcs.has(eni.vpcId)) this.addVpc(eni.vpcId, eni.ipv6.length > 0);
       return eni.id;
     });
+    for (const eniId of enis) this.recordEni(eniId);
     const instance: FakeInstance = {
       id: spec.id,
       state: spec.state ?? 'running',
@@ -307,20 +334,57 @@ export class SimAccount {
     return `arn:aws:ec2:${this.region}:${this.accountId}:instance/${instanceId}`;
   }
 
+  /** Append the ENI's current effective rules and timeout to its history. */
+  protected recordEni(eniId: string): void {
+    const e = this.enis.get(eniId);
+    if (!e) return;
+    const history = this.eniHistory.get(eniId) ?? [];
+    history.push({
+      at: this.now().getTime(),
+      groups: [...e.groups],
+      rules: e.groups.flatMap((g) => (this.groups.get(g)?.rules ?? []).map((r) => ({ ...r }))),
+      tcpEstablishedTimeout: e.conntrack?.TcpEstablishedTimeout ?? DEFAULT_TCP_ESTABLISHED_TIMEOUT,
+    });
+    this.eniHistory.set(eniId, history);
+  }
+
+  /** A group's rules changed: every ENI in it has new effective rules. */
+  protected recordGroup(groupId: string): void {
+    for (const e of this.enis.values()) if (e.groups.includes(groupId)) this.recordEni(e.id);
+  }
+
   // ------------------------------------------------------------------ outcome queries
   /** Would a request signed with credentials issued to `instanceId` at `issuedAt` be denied by an inline policy? */
   credentialsDenied(roleName: string, instanceId: string, issuedAt: Date): boolean {
     const role = this.roles.get(roleName);
     if (!role) return false;
-    for (const text of role.inline.values()) {
-      const doc = JSON.parse(text) as { Statement: Array<{ Effect: string; Condition?: Record<string, Record<string, unknown>> }> };
-      for (const s of doc.Statement) {
-        if (s.Effect !== 'Deny') continue;
-        const arns = s.Condition?.StringEquals?.['ec2:SourceInstanceARN'];
-        if (arns !== undefined && [arns].flat().includes(this.instanceArn(instanceId))) return true;
-        const before = s.Condition?.DateLessThan?.['aws:TokenIssueTime'];
-        if (typeof before === 'string' && issuedAt.getTime() < Date.parse(before)) return true;
-      }
+    return [...role.inline.values()].some((text) => this.policyDenies(text, instanceId, issuedAt));
+  }
+
+  /**
+   * The first moment at or after `from` (ms) from which such a request is denied, replaying the
+   * role's inline-policy history with IAM's propagation delay; undefined if never (so far).
+   */
+  credentialsDeniedFrom(roleName: string, instanceId: string, issuedAt: Date, propagationMs: number): number | undefined {
+    const current = new Map<string, string | null>();
+    for (const change of this.policyHistory) {
+      if (change.roleName !== roleName) continue;
+      current.set(change.policyName, change.document);
+      const denied = [...current.values()].some((doc) => doc !== null && this.policyDenies(doc, instanceId, issuedAt));
+      if (denied) return change.at + propagationMs;
+    }
+    return undefined;
+  }
+
+  /** Deny statements conditioned on `ec2:SourceInstanceARN` or `aws:TokenIssueTime`: the two cordon writes. */
+  private policyDenies(text: string, instanceId: string, issuedAt: Date): boolean {
+    const doc = JSON.parse(text) as { Statement: Array<{ Effect: string; Condition?: Record<string, Record<string, unknown>> }> };
+    for (const s of doc.Statement) {
+      if (s.Effect !== 'Deny') continue;
+      const arns = s.Condition?.StringEquals?.['ec2:SourceInstanceARN'];
+      if (arns !== undefined && [arns].flat().includes(this.instanceArn(instanceId))) return true;
+      const before = s.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+      if (typeof before === 'string' && issuedAt.getTime() < Date.parse(before)) return true;
     }
     return false;
   }
@@ -478,6 +542,7 @@ export class SimAccount {
       }
     }
     g.rules.push(...added);
+    this.recordGroup(g.id);
     return { Return: true };
   }
 
@@ -487,6 +552,7 @@ export class SimAccount {
       if (!g.rules.some((r) => r.id === id)) throw awsError('InvalidSecurityGroupRuleId.NotFound');
     }
     g.rules = g.rules.filter((r) => !input.SecurityGroupRuleIds?.includes(r.id));
+    this.recordGroup(g.id);
     return { Return: true };
   }
 
@@ -507,6 +573,7 @@ export class SimAccount {
       if (owner && !owner.nitro) throw awsError('UnsupportedOperation', 'connection tracking configuration requires a Nitro instance');
       e.conntrack = { ...e.conntrack, ...input.ConnectionTrackingSpecification };
     }
+    this.recordEni(e.id);
     return {};
   }
 
@@ -550,7 +617,7 @@ export class SimAccount {
         state: 'pending',
         size: v.size,
         tags: { ...tags },
-        startTime: new Date(),
+        startTime: this.now(),
         checks: 0,
         kmsKeyId: this.volumeKeys.get(v.volumeId) ?? null,
         sharedWith: [],
@@ -583,8 +650,18 @@ export class SimAccount {
       else if (f.Name?.startsWith('tag:')) list = list.filter((s) => values.includes(s.tags[f.Name?.slice(4) as string] as string));
       else throw new Error(`FakeAws: DescribeSnapshots filter ${f.Name} not modelled`);
     }
-    // A snapshot progresses each time it is looked up by id (by SnapshotIds or the snapshot-id filter).
-    if (input.SnapshotIds || byId) {
+    if (this.snapshotDurationMs) {
+      // Snapshots progress with the clock, sized by volume.
+      for (const s of list) {
+        if (s.state !== 'pending') continue;
+        const duration = this.snapshotDurationMs(s.size, s.sourceSnapshotId !== undefined);
+        if (this.now().getTime() >= s.startTime.getTime() + duration) {
+          s.state = s.sourceSnapshotId ? 'completed' : this.snapshotBehaviour.finalState(s.volumeId);
+          if (s.state === 'completed') s.completedAtCall = this.calls.length - 1;
+        }
+      }
+    } else if (input.SnapshotIds || byId) {
+      // A snapshot progresses each time it is looked up by id (by SnapshotIds or the snapshot-id filter).
       for (const s of list) {
         s.checks += 1;
         if (s.state === 'pending' && s.checks > this.snapshotBehaviour.pendingChecks) s.state = this.snapshotBehaviour.finalState(s.volumeId);
@@ -623,7 +700,7 @@ export class SimAccount {
       state: 'pending',
       size: source.size,
       tags, // CopySnapshot does not copy tags: only what the request passes
-      startTime: new Date(),
+      startTime: this.now(),
       checks: 0,
       kmsKeyId: input.Encrypted ? (input.KmsKeyId ?? source.kmsKeyId ?? 'alias/aws/ebs') : source.kmsKeyId,
       sharedWith: [],
@@ -649,6 +726,7 @@ export class SimAccount {
     if (!s || s.owner !== this.caller) throw awsError('InvalidSnapshot.NotFound');
     this.snapshots.delete(s.id);
     this.deletedSnapshots.push(s.id);
+    this.deleted.set(s.id, s);
     this.deletedAtCall.set(s.id, this.calls.length - 1);
     return {};
   }
@@ -725,6 +803,7 @@ export class SimAccount {
     if (!role) throw awsError('NoSuchEntityException');
     JSON.parse(input.PolicyDocument as string);
     role.inline.set(input.PolicyName as string, input.PolicyDocument as string);
+    this.policyHistory.push({ at: this.now().getTime(), roleName: input.RoleName as string, policyName: input.PolicyName as string, document: input.PolicyDocument as string });
     return {};
   }
 
@@ -907,7 +986,8 @@ export class SimAccount {
     if (!input.ChecksumAlgorithm && !input.ChecksumSHA256) {
       throw awsError('InvalidRequest', 'Object Lock requires a checksum on PutObject');
     }
-    this.objects.set(`${input.Bucket}/${input.Key}`, { body, checksumSha256: input.ChecksumSHA256, contentType: input.ContentType });
+    // S3 computes and stores the checksum the request asked for (ChecksumAlgorithm) or verified (ChecksumSHA256).
+    this.objects.set(`${input.Bucket}/${input.Key}`, { body, checksumSha256: digest, contentType: input.ContentType });
     return { VersionId: hexId('v'), ChecksumSHA256: digest };
   }
 
@@ -925,7 +1005,7 @@ export class SimAccount {
     return {
       ContentLength: o.body.length,
       ContentType: o.contentType,
-      ...(input.ChecksumMode === 'ENABLED' ? { ChecksumSHA256: createHash('sha256').update(o.body).digest('base64') } : {}),
+      ...(input.ChecksumMode === 'ENABLED' && o.checksumSha256 ? { ChecksumSHA256: o.checksumSha256 } : {}),
     };
   }
 

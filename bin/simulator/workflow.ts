@@ -1,0 +1,316 @@
+/**
+ * Runs the real response ASL (state-machines/response.asl.json) in
+ * aws-local-stepfunctions with the real Lambda handlers. Used two ways:
+ * - tests: Wait states and retry intervals take no time at all;
+ * - the simulator: Wait states, retry backoff (with Step Functions' own jitter) and
+ *   a per-invocation overhead take simulated time on a `SimClock`, so a run reports
+ *   when each step happened as it would in AWS.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { ClientFactory } from '../../lambdas/shared/clients';
+import { silentLog } from '../../lambdas/shared/handler';
+import * as captureState from '../../lambdas/capture-state/handler';
+import * as collectEvidence from '../../lambdas/collect-evidence/handler';
+import * as flowLogs from '../../lambdas/flow-logs/handler';
+import * as isolate from '../../lambdas/isolate/handler';
+import * as preserve from '../../lambdas/preserve/handler';
+import * as protect from '../../lambdas/protect/handler';
+import * as quarantineRole from '../../lambdas/quarantine-role/handler';
+import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
+import * as record from '../../lambdas/record/handler';
+import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
+import * as snapshot from '../../lambdas/snapshot/handler';
+import { RESPONDERS } from '../../lib/responders';
+import type { SimClock } from './clock';
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export const RESPONSE_ASL = join(__dirname, '..', '..', 'state-machines', 'response.asl.json');
+
+/** The hub's resources, as the handlers' environment would name them. */
+export interface HubSettings {
+  readonly hubAccountId: string;
+  readonly region: string;
+  readonly ledgerTable: string;
+  readonly evidenceBucket: string;
+  readonly topicArn: string;
+  readonly evidenceKeyArn: string;
+  readonly settleSeconds: number;
+  readonly revokeSessions: RevokeSessionsMode;
+  readonly tcpEstablishedTimeout: number;
+  readonly snapshotMaxHours: number;
+}
+
+export const functionArn = (hub: Pick<HubSettings, 'hubAccountId' | 'region'>, name: string) =>
+  `arn:aws:lambda:${hub.region}:${hub.hubAccountId}:function:cordon-${name}`;
+
+/** The ASL with each `${Placeholder}` replaced by its function's ARN, as CDK's definitionSubstitutions does. */
+export function loadDefinition(path: string, arnFor: (name: string) => string): Record<string, unknown> {
+  let text = readFileSync(path, 'utf8');
+  for (const r of RESPONDERS) {
+    if (r.placeholder) text = text.split(`\${${r.placeholder}}`).join(arnFor(r.name));
+  }
+  if (/\$\{[A-Za-z]+\}/.test(text)) throw new Error('unsubstituted placeholder left in the ASL');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export interface AslRetrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+}
+
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  Retry?: AslRetrier[];
+  SecondsPath?: string;
+  Seconds?: number;
+  Next?: string;
+  End?: boolean;
+  Branches?: Array<{ States: Record<string, AslState> }>;
+  ItemProcessor?: { States: Record<string, AslState> };
+  Iterator?: { States: Record<string, AslState> };
+}
+
+/** Every state in the definition, including those inside Parallel branches and Map processors. */
+export function allStates(states: Record<string, AslState>): Array<[string, AslState]> {
+  return Object.entries(states).flatMap(([name, s]) => [
+    [name, s] as [string, AslState],
+    ...(s.Branches ?? []).flatMap((b) => allStates(b.States)),
+    ...allStates((s.ItemProcessor ?? s.Iterator)?.States ?? {}),
+  ]);
+}
+
+export type Invoke = (event: unknown) => Promise<unknown>;
+
+/** Every response-workflow handler, built with the given factory per Lambda (the real handler code). */
+export function responseHandlers(
+  hub: HubSettings,
+  factoryFor: (lambda: string) => ClientFactory,
+  now?: () => Date,
+  sleep: (ms: number) => Promise<void> = async () => undefined,
+): Record<string, Invoke> {
+  const f = factoryFor;
+  return {
+    'capture-state': captureState.createHandler(() => ({
+      factory: f('capture-state'),
+      now,
+      config: {
+        ledgerTable: hub.ledgerTable,
+        evidenceBucket: hub.evidenceBucket,
+        exemptTagKey: 'cordon:exempt',
+        exemptTagValue: 'true',
+        settleSeconds: hub.settleSeconds,
+        partition: 'aws',
+      },
+    })),
+    protect: protect.createHandler(() => ({ factory: f('protect') })),
+    preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
+    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: { evidenceBucket: hub.evidenceBucket } })),
+    'share-snapshot': shareSnapshot.createHandler(() => ({
+      factory: f('share-snapshot'),
+      now,
+      config: { hubAccountId: hub.hubAccountId, evidenceKeyArn: hub.evidenceKeyArn, maxHours: hub.snapshotMaxHours, pollSeconds: 60 },
+    })),
+    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: hub.tcpEstablishedTimeout } })),
+    'quarantine-role': quarantineRole.createHandler(() => ({
+      factory: f('quarantine-role'),
+      now,
+      sleep,
+      config: { revokeSessions: hub.revokeSessions },
+    })),
+    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: { bucketArn: `arn:aws:s3:::${hub.evidenceBucket}` } })),
+    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: { maxHours: hub.snapshotMaxHours, pollSeconds: 60 } })),
+    record: record.createHandler(() => ({
+      factory: f('record'),
+      now,
+      log: silentLog,
+      config: { ledgerTable: hub.ledgerTable, evidenceBucket: hub.evidenceBucket, topicArn: hub.topicArn },
+    })),
+  };
+}
+
+/** One Task invocation or Wait, on the simulated clock. */
+export interface StepRecord {
+  readonly state: string;
+  readonly kind: 'task' | 'wait';
+  readonly start: number;
+  readonly end: number;
+  /** The error the invocation ended with (retried or caught by the ASL). */
+  readonly error?: string;
+  readonly input: unknown;
+  readonly output?: unknown;
+}
+
+export interface ExecutionOptions {
+  readonly definition: Record<string, unknown>;
+  /** Handlers by function name; Task states are matched to them by Resource ARN. */
+  readonly handlers: Record<string, Invoke>;
+  readonly arnFor: (name: string) => string;
+  readonly executionId: string;
+  /** Simulated time: Waits, retry backoff and invocation overhead take time on it. Without it, nothing waits. */
+  readonly clock?: SimClock;
+  /** Jitter source for retry backoff (seeded in simulations). */
+  readonly random?: () => number;
+  /** Simulated overhead of each Lambda invocation (invoke + state transition), ms. */
+  readonly invokeOverheadMs?: number;
+  /** Every Task invocation and Wait, as it ends. */
+  readonly onStep?: (step: StepRecord) => void;
+}
+
+export interface ExecutionRun {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: Record<string, unknown>;
+  error?: { name: string; message: string };
+  events: EventLog[];
+  /** StateEntered + StateRetried: what Step Functions bills as state transitions (approximately). */
+  transitions: number;
+  entered: string[];
+}
+
+/** Read `$.a.b` from `input` (the JSONPath subset our Wait states use). */
+function readPath(input: unknown, path: string): unknown {
+  if (!path.startsWith('$')) throw new Error(`path ${path} is not a JSONPath`);
+  return path
+    .slice(1)
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], input);
+}
+
+/** The sleep Step Functions would take before retry `attempt` (0-based) of `retrier`, FULL jitter included. */
+export function retryDelayMs(retrier: AslRetrier, attempt: number, random: () => number): number {
+  const interval = retrier.IntervalSeconds ?? 1;
+  const rate = retrier.BackoffRate ?? 2;
+  let seconds = interval * rate ** attempt;
+  if (retrier.MaxDelaySeconds !== undefined) seconds = Math.min(seconds, retrier.MaxDelaySeconds);
+  if (retrier.JitterStrategy === 'FULL') seconds = random() * seconds;
+  return seconds * 1000;
+}
+
+function matches(retrier: AslRetrier, errorName: string): boolean {
+  return retrier.ErrorEquals.some((e) => e === errorName || e === 'States.ALL' || e === 'States.TaskFailed');
+}
+
+export async function runExecution(input: unknown, o: ExecutionOptions): Promise<ExecutionRun> {
+  const definition = structuredClone(o.definition);
+  const byArn = new Map(Object.entries(o.handlers).map(([name, fn]) => [o.arnFor(name), fn]));
+  const clock = o.clock;
+  const random = o.random ?? Math.random;
+  const taskHandlers: Record<string, Invoke> = {};
+  const waitOverrides: Record<string, number> = {};
+  const retryOverrides: Record<string, number> = {};
+  const attempts = new Map<string, number[]>();
+
+  for (const [name, state] of allStates(definition.States as Record<string, AslState>)) {
+    if (state.Type === 'Task') {
+      const fn = byArn.get(state.Resource ?? '');
+      if (!fn) throw new Error(`state ${name} calls ${state.Resource}, which has no local handler`);
+      retryOverrides[name] = 0;
+      const retriers = state.Retry ?? [];
+      taskHandlers[name] = async (event) => {
+        const start = clock?.millis() ?? Date.now();
+        if (clock && o.invokeOverheadMs) await clock.sleep(o.invokeOverheadMs);
+        const key = `${name}|${JSON.stringify(event)}`;
+        try {
+          const output = await fn(event);
+          attempts.delete(key);
+          o.onStep?.({ state: name, kind: 'task', start, end: clock?.millis() ?? Date.now(), input: event, output });
+          return output;
+        } catch (err) {
+          const errorName = (err as Error).name;
+          o.onStep?.({ state: name, kind: 'task', start, end: clock?.millis() ?? Date.now(), input: event, error: errorName });
+          // The engine retries at once (interval overridden to 0); the backoff is taken here, on the clock.
+          const i = retriers.findIndex((r) => matches(r, errorName));
+          const retrier = retriers[i];
+          if (clock && retrier) {
+            const counts = attempts.get(key) ?? retriers.map(() => 0);
+            const n = counts[i] ?? 0;
+            if (n < (retrier.MaxAttempts ?? 3)) {
+              counts[i] = n + 1;
+              attempts.set(key, counts);
+              await clock.sleep(retryDelayMs(retrier, n, random));
+            }
+          }
+          throw err;
+        }
+      };
+    }
+    if (state.Type === 'Wait') {
+      if (!clock) {
+        waitOverrides[name] = 0;
+        continue;
+      }
+      // On the simulated clock, a Wait becomes a Task that sleeps there and passes its input on.
+      const original = { ...state };
+      for (const k of Object.keys(state)) delete (state as unknown as Record<string, unknown>)[k];
+      Object.assign(state, {
+        Type: 'Task',
+        Resource: o.arnFor(`wait-${name}`),
+        ...(original.Next ? { Next: original.Next } : { End: true }),
+      });
+      taskHandlers[name] = async (event) => {
+        const start = clock.millis();
+        const seconds = original.SecondsPath ? Number(readPath(event, original.SecondsPath)) : Number(original.Seconds ?? 0);
+        if (!Number.isFinite(seconds) || seconds < 0) throw Object.assign(new Error(`Wait ${name}: bad seconds ${seconds}`), { name: 'States.Runtime' });
+        await clock.sleep(seconds * 1000);
+        o.onStep?.({ state: name, kind: 'wait', start, end: clock.millis(), input: event });
+        return event;
+      };
+    }
+  }
+
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+    context: { Execution: { Id: o.executionId } },
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const e of execution.eventLogs) events.push(e);
+  })();
+  let status: ExecutionRun['status'] = 'SUCCEEDED';
+  let output: Record<string, unknown> | undefined;
+  let error: ExecutionRun['error'];
+  try {
+    output = (await execution.result) as Record<string, unknown>;
+  } catch (err) {
+    status = 'FAILED';
+    const e = err as Error;
+    error = { name: e.name, message: e.message };
+  }
+  await collecting;
+  // The engine throws a generic ExecutionError; the ExecutionFailed event carries the Fail state's Error and Cause.
+  const failed = events.find((e) => e.type === 'ExecutionFailed') as { Error?: string; Cause?: string } | undefined;
+  if (error && failed?.Error) error = { name: failed.Error, message: failed.Cause ?? error.message };
+  const entered = events.filter((e) => e.type === 'StateEntered').map((e) => (e as { state: { name: string } }).state.name);
+  return {
+    status,
+    output,
+    error,
+    events,
+    transitions: events.filter((e) => e.type === 'StateEntered' || e.type === 'StateRetried').length,
+    entered,
+  };
+}
