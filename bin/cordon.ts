@@ -19,6 +19,7 @@ import {
 } from '../lambdas/intake/decide';
 import { MAX_EVENT_BYTES } from '../lambdas/intake/events';
 import { describeZodError } from '../lambdas/shared/schemas';
+import { runSimulate, SIMULATE_USAGE, SimulateUsageError } from './cli/simulate';
 
 export const EXIT_OK = 0;
 export const EXIT_CRASH = 1;
@@ -169,7 +170,20 @@ const plan: Command = {
 // dispatcher
 // ---------------------------------------------------------------------------
 
-export const COMMANDS: Readonly<Record<string, Command>> = { plan };
+const simulate: Command = {
+  summary: 'run a finding through the real workflow against a simulated AWS account',
+  usage: SIMULATE_USAGE,
+  async run(args, io) {
+    try {
+      return await runSimulate(args, io);
+    } catch (err) {
+      if (err instanceof SimulateUsageError) throw new UsageError(err.message);
+      throw err;
+    }
+  },
+};
+
+export const COMMANDS: Readonly<Record<string, Command>> = { plan, simulate };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

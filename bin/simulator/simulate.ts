@@ -431,9 +431,9 @@ function criticalPath(steps: readonly StepRecord[], containedAt: number | undefi
   return [...serial, ...(networkEnd >= quarantineEnd ? [...network, ...perEni] : quarantine)];
 }
 
-function describeStep(step: StepRecord): string {
+function describeStep(step: StepRecord, item?: string): string {
   const input = step.input as Record<string, unknown>;
-  const parts: string[] = [];
+  const parts: string[] = item ? [item] : [];
   const eni = input?.networkInterfaceId ?? (input?.interface as { networkInterfaceId?: unknown } | undefined)?.networkInterfaceId;
   if (typeof eni === 'string') parts.push(eni);
   if (step.kind === 'wait') parts.push(`waited ${((step.end - step.start) / 1000).toFixed(1)} s`);
@@ -450,13 +450,24 @@ function describeStep(step: StepRecord): string {
 
 function buildTimeline(steps: ReadonlyArray<StepRecord & { execution: string }>, started: ReadonlyArray<{ name: string; at: number }>, start: number): TimelineEntry[] {
   const multi = started.length > 1;
+  // Snapshot-sharing iterations: the first step names its snapshot's volume; later ones name the copy it made.
+  const volumeOfCopy = new Map<string, string>();
+  const itemOf = (s: StepRecord): string | undefined => {
+    const input = s.input as { snapshot?: { volumeId?: string }; copy?: { snapshotId?: string } } | undefined;
+    const volume = input?.snapshot?.volumeId ?? (input?.copy?.snapshotId ? volumeOfCopy.get(input.copy.snapshotId) : undefined);
+    const out = s.output as { snapshotId?: string; copy?: { snapshotId?: string } } | undefined;
+    const copy = out?.copy?.snapshotId ?? out?.snapshotId;
+    if (volume && copy) volumeOfCopy.set(copy, volume);
+    return volume;
+  };
+  const items = new Map([...steps].sort((a, b) => a.end - b.end).map((s) => [s, itemOf(s)] as const));
   return [
     ...started.map((s) => ({ at: secs(s.at, start), seconds: 0, step: 'ReceiveRequest', detail: `intake started ${s.name}` })),
     ...steps.map((s) => ({
       at: secs(s.start, start),
       seconds: Math.round(s.end - s.start) / 1000,
       step: s.state,
-      detail: (multi ? `${s.execution} · ` : '') + describeStep(s),
+      detail: (multi ? `${s.execution} · ` : '') + describeStep(s, items.get(s)),
     })),
   ].sort((a, b) => a.at - b.at);
 }
