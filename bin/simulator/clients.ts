@@ -118,6 +118,8 @@ export function simClientFactory(o: SimFactoryOptions): ClientFactory {
   const config = (account: string) => ({ region, credentials: { ...FAKE_SECRET, accountId: account }, maxAttempts: 1 });
   let hubClients: HubClients | undefined;
   const assumed = new Set<string>();
+  // A warm container keeps its clients; building SDK clients is the costliest part of a simulated call.
+  const targetClients = new Map<string, TargetClients>();
   const sts = async (target: Target) => {
     if (assumed.has(target.accountId)) return;
     // One AssumeRole per target account for the function's warm container.
@@ -149,8 +151,10 @@ export function simClientFactory(o: SimFactoryOptions): ClientFactory {
     forTarget: async (target: Target): Promise<TargetClients> => {
       await sts(target);
       const account = target.accountId;
+      const cached = targetClients.get(`${account}/${target.region}`);
+      if (cached) return cached;
       const c = config(account);
-      return {
+      const made: TargetClients = {
         ec2: journaled(simClient(new EC2Client({ ...c, region: target.region }), simSend(world, net, 'ec2', account, target.region, lambda)), 'ec2'),
         iam: journaled(simClient(new IAMClient(c), simSend(world, net, 'iam', account, target.region, lambda)), 'iam'),
         autoScaling: journaled(
@@ -162,6 +166,8 @@ export function simClientFactory(o: SimFactoryOptions): ClientFactory {
           'elasticloadbalancing',
         ),
       };
+      targetClients.set(`${account}/${target.region}`, made);
+      return made;
     },
   };
 }

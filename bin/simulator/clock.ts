@@ -15,8 +15,25 @@ interface Sleeper {
   readonly wake: () => void;
 }
 
-/** Let every pending promise continuation run: two macrotask turns after the microtask queue drains. */
-const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Real I/O in flight (SDK clients read shared config files when built): simulated work is not blocked yet. */
+function ioInFlight(): boolean {
+  const info = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.() ?? [];
+  return info.some((r) => r.startsWith('FSReq') || r === 'CloseReq' || r === 'GetAddrInfoReqWrap' || r === 'StatWatcher');
+}
+
+/**
+ * Let every pending continuation run: two macrotask turns after the microtask queue drains, and
+ * as long as file-system requests are in flight, until they complete. Without the latter, a
+ * handler still waiting on a config-file read would see the clock jump ahead: runs would differ.
+ */
+async function settle(): Promise<void> {
+  await turn();
+  await turn();
+  for (let spins = 0; ioInFlight() && spins < 10_000; spins++) await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  await turn();
+}
 
 export class SimClock {
   private t: number;

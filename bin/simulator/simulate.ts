@@ -13,6 +13,7 @@ import { runIntake, type IntakeSummary } from '../../lambdas/intake/intake';
 import { decideAll, IntakePolicy } from '../../lambdas/intake/decide';
 import { incidentIdFor } from '../../lambdas/shared/ledger';
 import { incidentPrefix } from '../../lambdas/shared/evidence';
+import { logger } from '../../lambdas/shared/lambda-runtime';
 import type { SimAccount } from './account';
 import { SimClock, seededRandom } from './clock';
 import { simClientFactory, simSend, type SimAttempt, type SimNetwork } from './clients';
@@ -70,6 +71,8 @@ export interface SimulationOptions {
   readonly extraEvents?: readonly unknown[];
   /** Every AWS attempt, as it happens. */
   readonly onAttempt?: (attempt: SimAttempt) => void;
+  /** The simulated Lambdas' log level (their Powertools logger). Default SILENT. */
+  readonly lambdaLogLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
 export interface Simulation {
@@ -93,6 +96,8 @@ function eventTime(event: unknown): Date {
 
 export async function simulate(event: unknown, scenarioInput: ScenarioInput = {}, options: SimulationOptions = {}): Promise<Simulation> {
   const scenario = Scenario.parse(scenarioInput);
+  // The simulated Lambdas' own logs (Powertools, JSON) would bury the report; the report carries their errors.
+  logger.setLogLevel(options.lambdaLogLevel ?? 'SILENT');
   const events = [event, ...(options.extraEvents ?? [])];
   const start = eventTime(event);
   const clock = new SimClock(start);
@@ -196,7 +201,14 @@ export async function simulate(event: unknown, scenarioInput: ScenarioInput = {}
       }),
     );
   })();
-  await clock.run(work);
+  // Handler code jitters with Math.random (quarantine-role's read-back pause): seeded for the run, so runs repeat exactly.
+  const mathRandom = Math.random;
+  Math.random = seededRandom(scenario.seed ^ 0x5eed);
+  try {
+    await clock.run(work);
+  } finally {
+    Math.random = mathRandom;
+  }
 
   const end = clock.millis();
   const executions: ExecutionReport[] = started.map((s) => {

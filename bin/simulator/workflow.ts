@@ -213,6 +213,17 @@ function matches(retrier: AslRetrier, errorName: string): boolean {
   return retrier.ErrorEquals.some((e) => e === errorName || e === 'States.ALL' || e === 'States.TaskFailed');
 }
 
+/** Machines by definition and mode: building one validates and compiles the definition, which dominates a short run. */
+const machines = new WeakMap<object, Map<string, StateMachine>>();
+
+function machineFor(original: Record<string, unknown>, key: string, rewritten: Record<string, unknown>): StateMachine {
+  let byKey = machines.get(original);
+  if (!byKey) machines.set(original, (byKey = new Map()));
+  let machine = byKey.get(key);
+  if (!machine) byKey.set(key, (machine = new StateMachine(rewritten as never, { validationOptions: { checkArn: true, checkPaths: true } })));
+  return machine;
+}
+
 export async function runExecution(input: unknown, o: ExecutionOptions): Promise<ExecutionRun> {
   const definition = structuredClone(o.definition);
   const byArn = new Map(Object.entries(o.handlers).map(([name, fn]) => [o.arnFor(name), fn]));
@@ -281,7 +292,8 @@ export async function runExecution(input: unknown, o: ExecutionOptions): Promise
     }
   }
 
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  // The rewritten definition depends only on the original and on whether a clock is in use.
+  const machine = machineFor(o.definition, clock ? `simulated|${o.arnFor('wait')}` : 'instant', definition);
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
     context: { Execution: { Id: o.executionId } },
