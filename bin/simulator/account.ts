@@ -96,8 +96,6 @@ function awsError(name: string, message = name): Error {
   return e;
 }
 
-let counter = 0;
-const hexId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(17, '0')}`;
 
 export class SimAccount {
   readonly accountId: string;
@@ -146,6 +144,12 @@ export class SimAccount {
     pendingChecks: 1,
     finalState: () => 'completed',
   };
+
+  /** Ids are per account (and so per run): the same run makes the same ids. */
+  private counter = 0;
+  private hexId(prefix: string): string {
+    return `${prefix}-${(++this.counter).toString(16).padStart(17, '0')}`;
+  }
 
   constructor(accountId = '111122223333', region = 'us-east-1') {
     this.accountId = accountId;
@@ -254,7 +258,7 @@ export class SimAccount {
     if (!handler) throw new Error(`FakeAws: ${service} command not modelled: ${command} ${JSON.stringify(input).slice(0, 200)}`);
     this.caller = caller;
     this.calls.push({ service, command, input: structuredClone(input), account: this.caller, at: this.now().getTime() });
-    const requestId = `req-${(++counter).toString(16).padStart(8, '0')}`;
+    const requestId = `req-${(++this.counter).toString(16).padStart(8, '0')}`;
     const conditional = this.conditionalFailures.find((f) => f.command === command && f.left > 0 && f.when(input));
     if (conditional) {
       conditional.left -= 1;
@@ -283,9 +287,9 @@ export class SimAccount {
   }
 
   addGroup(vpcId: string, name: string, tags: Record<string, string> = {}): string {
-    const id = hexId('sg');
-    const rules: FakeRule[] = [{ id: hexId('sgr'), egress: true, protocol: '-1', cidr4: '0.0.0.0/0' }];
-    if (this.vpcs.get(vpcId)?.ipv6) rules.push({ id: hexId('sgr'), egress: true, protocol: '-1', cidr6: '::/0' });
+    const id = this.hexId('sg');
+    const rules: FakeRule[] = [{ id: this.hexId('sgr'), egress: true, protocol: '-1', cidr4: '0.0.0.0/0' }];
+    if (this.vpcs.get(vpcId)?.ipv6) rules.push({ id: this.hexId('sgr'), egress: true, protocol: '-1', cidr6: '::/0' });
     this.groups.set(id, { id, vpcId, name, tags, rules });
     return id;
   }
@@ -301,7 +305,7 @@ export class SimAccount {
     state?: string;
   }): FakeInstance {
     const enis = spec.enis.map((e, deviceIndex) => {
-      const eni: FakeEni = { ...e, id: e.id ?? hexId('eni'), deviceIndex };
+      const eni: FakeEni = { ...e, id: e.id ?? this.hexId('eni'), deviceIndex };
       this.enis.set(eni.id, eni);
       if (!this.vpcs.has(eni.vpcId)) this.addVpc(eni.vpcId, eni.ipv6.length > 0);
       return eni.id;
@@ -324,7 +328,7 @@ export class SimAccount {
       if (spec.profile.roleName && !this.roles.has(spec.profile.roleName)) {
         this.roles.set(spec.profile.roleName, { inline: new Map() });
       }
-      this.associations.set(hexId('iip-assoc'), { instanceId: spec.id, profileArn: arn, state: 'associated' });
+      this.associations.set(this.hexId('iip-assoc'), { instanceId: spec.id, profileArn: arn, state: 'associated' });
     }
     if (spec.autoScalingGroup) this.autoScaling.set(spec.id, spec.autoScalingGroup);
     return instance;
@@ -533,8 +537,8 @@ export class SimAccount {
     const g = this.group(input.GroupId as string);
     const added: FakeRule[] = [];
     for (const p of input.IpPermissions ?? []) {
-      for (const r of p.IpRanges ?? []) added.push({ id: hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr4: r.CidrIp });
-      for (const r of p.Ipv6Ranges ?? []) added.push({ id: hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr6: r.CidrIpv6 });
+      for (const r of p.IpRanges ?? []) added.push({ id: this.hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr4: r.CidrIp });
+      for (const r of p.Ipv6Ranges ?? []) added.push({ id: this.hexId('sgr'), egress, protocol: p.IpProtocol as string, cidr6: r.CidrIpv6 });
     }
     for (const a of added) {
       if (g.rules.some((r) => r.egress === a.egress && r.protocol === a.protocol && r.cidr4 === a.cidr4 && r.cidr6 === a.cidr6)) {
@@ -598,7 +602,7 @@ export class SimAccount {
   private createFlowLogs(input: ec2.CreateFlowLogsCommandInput) {
     const ids: string[] = [];
     for (const resourceId of input.ResourceIds ?? []) {
-      const id = hexId('fl');
+      const id = this.hexId('fl');
       this.flowLogs.push({ id, resourceId, trafficType: input.TrafficType as string, status: 'ACTIVE', destination: input.LogDestination, input });
       ids.push(id);
     }
@@ -609,7 +613,7 @@ export class SimAccount {
     const i = this.instance(input.InstanceSpecification?.InstanceId as string);
     const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key as string, t.Value as string]));
     const created = i.volumes.map((v) => {
-      const id = hexId('snap');
+      const id = this.hexId('snap');
       const snap: FakeSnapshot = {
         id,
         owner: this.caller,
@@ -691,7 +695,7 @@ export class SimAccount {
     if (input.KmsKeyId?.startsWith('alias/')) throw awsError('InvalidParameterValue', 'name the key by ARN: an alias resolves in the caller account');
     const copies = [...this.snapshots.values()].filter((s) => s.owner === this.caller && s.sourceSnapshotId && s.state === 'pending');
     if (copies.length >= 20) throw awsError('ResourceLimitExceeded', 'at most 20 concurrent snapshot copies per destination region');
-    const id = hexId('snap');
+    const id = this.hexId('snap');
     const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t) => [t.Key as string, t.Value as string]));
     this.snapshots.set(id, {
       id,
@@ -830,7 +834,7 @@ export class SimAccount {
         for (const t of this.targetGroups.get(arn)?.targets ?? []) if (t.id === id) t.state = 'draining';
       }
     }
-    return { Activities: [{ ActivityId: hexId('act') }] };
+    return { Activities: [{ ActivityId: this.hexId('act') }] };
   }
 
   // ------------------------------------------------------------------ DynamoDB (the subset of expressions the ledger uses)
@@ -988,7 +992,7 @@ export class SimAccount {
     }
     // S3 computes and stores the checksum the request asked for (ChecksumAlgorithm) or verified (ChecksumSHA256).
     this.objects.set(`${input.Bucket}/${input.Key}`, { body, checksumSha256: digest, contentType: input.ContentType });
-    return { VersionId: hexId('v'), ChecksumSHA256: digest };
+    return { VersionId: this.hexId('v'), ChecksumSHA256: digest };
   }
 
   private listObjects(input: s3.ListObjectsV2CommandInput) {
@@ -1012,6 +1016,6 @@ export class SimAccount {
   private publish(input: sns.PublishCommandInput) {
     if ((input.Subject?.length ?? 0) > 100) throw awsError('InvalidParameter', 'Subject too long');
     this.messages.push({ subject: input.Subject, message: input.Message as string, attributes: input.MessageAttributes });
-    return { MessageId: hexId('msg') };
+    return { MessageId: this.hexId('msg') };
   }
 }

@@ -23,22 +23,8 @@ import * as record from '../../lambdas/record/handler';
 import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
 import * as snapshot from '../../lambdas/snapshot/handler';
 import { RESPONDERS } from '../../lib/responders';
+import './polyfill';
 import type { SimClock } from './clock';
-
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 

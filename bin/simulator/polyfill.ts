@@ -1,0 +1,21 @@
+/**
+ * aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 lacks it. Imported by
+ * the simulator's workflow runner and by the test setup.
+ */
+if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export {};
