@@ -2,174 +2,41 @@
  * The `cordon` CLI. `bin/cordon.js` runs this file through tsx, so it works right after
  * `npm ci` with no build step. Importing it has no side effects: `main` does the work.
  *
- * Subcommands live in `COMMANDS`; add one (status, contain, release, simulate) by adding
- * an entry with its summary, usage and `run`.
+ * One module per subcommand under bin/cli/ (plan.ts, contain.ts, status.ts, release.ts),
+ * loaded only when run: `cordon plan` never loads the AWS SDK. To add a command, write
+ * bin/cli/<name>.ts exporting a `Command` and add one entry to COMMANDS.
  *
- * Exit codes: 0 success (for `plan`: respond or ignore), 2 reject or usage error, 1 crash.
+ * Exit codes (bin/cli/errors.ts, docs/cli.md): 0 ok; 1 AWS or unexpected error; 2 bad input
+ * or refusal (for `plan`: reject); 3 with --wait, ended not contained / not released;
+ * 4 with --wait, still running when --wait-timeout ran out.
  */
-import { readFileSync } from 'node:fs';
-import {
-  decideAll,
-  DEFAULT_INTAKE_POLICY,
-  IntakePolicy,
-  overallDecision,
-  rejectDecision,
-  type Decision,
-  type DecisionKind,
-} from '../lambdas/intake/decide';
-import { MAX_EVENT_BYTES } from '../lambdas/intake/events';
-import { describeZodError } from '../lambdas/shared/schemas';
+import type { Command } from './cli/command';
+import { processDeps, type CliDeps } from './cli/deps';
+import { CliError, EXIT_OK, EXIT_USAGE, UsageError } from './cli/errors';
 
-export const EXIT_OK = 0;
-export const EXIT_CRASH = 1;
-export const EXIT_REJECT = 2;
-export const EXIT_USAGE = 2;
+export { EXIT_ERROR as EXIT_CRASH, EXIT_OUTCOME, EXIT_REJECT, EXIT_STILL_RUNNING } from './cli/errors';
+export { EXIT_OK, EXIT_USAGE };
+export type { CliDeps, CliIo } from './cli/deps';
+export { processIo } from './cli/deps';
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** Read a file as UTF-8; `-` means standard input. */
-  readonly readFile: (path: string) => string;
-}
-
-export const processIo: CliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-  readFile: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
-};
-
-interface Command {
+interface Entry {
   readonly summary: string;
-  readonly usage: string;
-  readonly run: (args: readonly string[], io: CliIo) => number | Promise<number>;
+  readonly load: () => Promise<Command>;
 }
 
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-// ---------------------------------------------------------------------------
-// plan
-// ---------------------------------------------------------------------------
-
-/** One decision as `plan` prints it: the request itself stays internal. */
-export type PlannedDecision =
-  | { decision: 'respond'; target: { accountId: string; region: string; instanceId: string }; actions: string[]; reason: string }
-  | { decision: 'ignore' | 'reject'; reason: string };
-
-/**
- * What `plan` prints: exactly one JSON object. One decision is printed as it is. An event
- * naming several targets (a Security Hub action on several findings or instances) prints
- * `{"decision": <overall>, "reason": "<counts>", "decisions": [<each, in order>]}`, where the
- * overall decision is respond if any target responds, else ignore if any is ignored, else reject.
+/*
+ * Commands are loaded with require, not import(): tsx's CommonJS hook (bin/cordon.js) compiles what
+ * require loads, while a dynamic import() would go to Node's ESM loader, which knows no TypeScript.
  */
-export type PlanOutput = PlannedDecision | { decision: DecisionKind; reason: string; decisions: PlannedDecision[] };
-
-export function planned(d: Decision): PlannedDecision {
-  if (d.decision === 'respond') return { decision: 'respond', target: d.target, actions: d.actions, reason: d.reason };
-  return { decision: d.decision, reason: d.reason };
-}
-
-export function planOutput(decisions: readonly Decision[]): PlanOutput {
-  const [only] = decisions;
-  if (decisions.length === 1 && only) return planned(only);
-  const count = (kind: DecisionKind): number => decisions.filter((d) => d.decision === kind).length;
-  return {
-    decision: overallDecision(decisions),
-    reason: `${decisions.length} targets: ${count('respond')} respond, ${count('ignore')} ignore, ${count('reject')} reject`,
-    decisions: decisions.map(planned),
-  };
-}
-
-/** Read and parse a JSON file; a problem becomes the reason of a reject. */
-function readJson(io: CliIo, path: string, label: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  const where = `${label} ${path === '-' ? '(stdin)' : path}`;
-  let text: string;
-  try {
-    text = io.readFile(path);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return { ok: false, reason: `${where}: cannot read (${typeof code === 'string' ? code : 'error'})` };
-  }
-  if (Buffer.byteLength(text, 'utf8') > MAX_EVENT_BYTES) {
-    return { ok: false, reason: `${where}: larger than ${MAX_EVENT_BYTES} bytes` };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, reason: `${where}: not valid JSON (${(err as Error).message})` };
-  }
-}
-
-function parsePlanArgs(args: readonly string[]): { eventPath: string; policyPath?: string } {
-  const positional: string[] = [];
-  let policyPath: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--policy') {
-      policyPath = args[++i];
-      if (policyPath === undefined) throw new UsageError('--policy needs a file');
-    } else if (arg.startsWith('--policy=')) {
-      policyPath = arg.slice('--policy='.length);
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      positional.push(arg);
-    }
-  }
-  const [eventPath, ...extra] = positional;
-  if (eventPath === undefined) throw new UsageError('missing <event.json>');
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-  return policyPath === undefined ? { eventPath } : { eventPath, policyPath };
-}
-
-const plan: Command = {
-  summary: 'print what intake would decide for an event; calls no AWS',
-  usage: [
-    'usage: cordon plan <event.json|-> [--policy policy.json]',
-    '',
-    'Judge a GuardDuty finding event, a Security Hub custom action event or a manual',
-    'ResponseRequest, and print the decision as one JSON object on stdout:',
-    '  {"decision":"respond","target":{...},"actions":[...],"reason":"..."}',
-    '  {"decision":"ignore"|"reject","reason":"..."}',
-    'An event naming several targets prints {"decision","reason","decisions":[...]}; the',
-    'overall decision is respond if any target responds, else ignore if any is ignored.',
-    '',
-    '--policy  an IntakePolicy JSON file (severityThreshold, allowTypes, denyTypes,',
-    '          allowedAccounts, allowedRegions); defaults apply without it.',
-    '',
-    'Exit code: 0 respond or ignore, 2 reject (including unreadable or invalid input).',
-  ].join('\n'),
-  run(args, io) {
-    const { eventPath, policyPath } = parsePlanArgs(args);
-    const print = (output: PlanOutput): number => {
-      io.stdout(`${JSON.stringify(output)}\n`);
-      return output.decision === 'reject' ? EXIT_REJECT : EXIT_OK;
-    };
-
-    let policy = DEFAULT_INTAKE_POLICY;
-    if (policyPath !== undefined) {
-      const read = readJson(io, policyPath, 'policy file');
-      if (!read.ok) return print(planned(rejectDecision(read.reason)));
-      const parsed = IntakePolicy.safeParse(read.value);
-      if (!parsed.success) return print(planned(rejectDecision(`policy file ${policyPath}: ${describeZodError(parsed.error)}`)));
-      policy = parsed.data;
-    }
-
-    const read = readJson(io, eventPath, 'event file');
-    if (!read.ok) return print(planned(rejectDecision(read.reason)));
-    return print(planOutput(decideAll(read.value, policy)));
-  },
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const COMMANDS: Readonly<Record<string, Entry>> = {
+  plan: { summary: 'print what intake would decide for an event; calls no AWS', load: async () => (require('./cli/plan') as typeof import('./cli/plan')).plan },
+  contain: { summary: 'contain an instance now (starts the response workflow)', load: async () => (require('./cli/contain') as typeof import('./cli/contain')).contain },
+  status: { summary: "show a response (by response id) or an instance's latest one", load: async () => (require('./cli/status') as typeof import('./cli/status')).status },
+  release: { summary: "undo a response: restore the instance's before-state", load: async () => (require('./cli/release') as typeof import('./cli/release')).release },
+  // approve / deny (the approval gate) and simulate (the simulated account) are added here.
 };
-
-// ---------------------------------------------------------------------------
-// dispatcher
-// ---------------------------------------------------------------------------
-
-export const COMMANDS: Readonly<Record<string, Command>> = { plan };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -177,28 +44,42 @@ export function usage(): string {
   return ['usage: cordon <command> [options]', '', 'commands:', ...lines, '', 'cordon <command> --help for details.'].join('\n');
 }
 
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+/** An AWS SDK error that escaped a command's own handling: it has the SDK's `$metadata`. */
+function isAwsError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && ('$metadata' in err || (err as { name?: unknown }).name === 'CredentialsProviderError');
+}
+
+export async function main(argv: readonly string[], deps: CliDeps = processDeps()): Promise<number> {
   const [name, ...args] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(`${usage()}\n`);
+    deps.stdout(`${usage()}\n`);
     return EXIT_OK;
   }
-  const command = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    io.stderr(`${name === undefined ? 'cordon: missing command' : `cordon: unknown command ${JSON.stringify(name)}`}\n\n${usage()}\n`);
+  const entry = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    deps.stderr(`${name === undefined ? 'cordon: missing command' : `cordon: unknown command ${JSON.stringify(name)}`}\n\n${usage()}\n`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(`${command.usage}\n`);
+    deps.stdout(`${command.usage}\n`);
     return EXIT_OK;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, deps);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`cordon ${name}: ${err.message}\n\n${command.usage}\n`);
+      deps.stderr(`cordon ${name}: ${err.message}\n\n${command.usage}\n`);
       return EXIT_USAGE;
     }
-    throw err;
+    let failure: CliError | undefined = err instanceof CliError ? err : undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (!failure && isAwsError(err)) failure = (require('./cli/aws') as typeof import('./cli/aws')).explainAwsError(err, `cordon ${name}`);
+    if (!failure) throw err;
+    deps.stderr(`cordon ${name}: ${failure.message}\n`);
+    if (args.includes('--json')) {
+      deps.stdout(`${JSON.stringify({ error: { kind: failure.kind, message: failure.message, ...failure.details } })}\n`);
+    }
+    return failure.exitCode;
   }
 }
