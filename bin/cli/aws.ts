@@ -247,6 +247,9 @@ export function explainAwsError(err: unknown, what: string): CliError {
       { details: { ...(action ? { action } : {}), ...(resource ? { resource } : {}) }, cause: err },
     );
   }
+  if (name.endsWith('DoesNotExist') || name === 'ResourceNotFoundException' || name === 'StackSetNotFoundException') {
+    return new CliError('not-found', `${what}: ${name}${message ? `: ${message}` : ''} (wrong --region, --stack or resource flag?)`, { cause: err });
+  }
   if (/Region is missing/i.test(message)) {
     return new CliError('configuration', 'no AWS region: pass --region, set AWS_REGION, or set a region in your profile', { cause: err });
   }

@@ -29,6 +29,8 @@ export interface WorkflowLabels {
   readonly labels: Readonly<Record<string, string>>;
   /** States whose entry is not worth a line (loop plumbing). */
   readonly quiet: ReadonlySet<string>;
+  /** How a Pass state's entry reads, by name, where the generic rule (FAILED_PASS) would be wrong. */
+  readonly passes?: Readonly<Record<string, LineKind>>;
   /** One-line summaries of a task's output, by state name. */
   readonly summaries: Readonly<Record<string, (output: Record<string, unknown>) => string | null>>;
 }
@@ -116,7 +118,7 @@ const TASK_SCHEDULED = new Set(['LambdaFunctionScheduled', 'TaskScheduled', 'Act
 const TASK_SUCCEEDED = new Set(['LambdaFunctionSucceeded', 'TaskSucceeded', 'ActivitySucceeded']);
 
 /** Pass states whose name says a branch recorded a failure. */
-const FAILED_PASS = /(Failed|LeftOpen|Unsafe|Refused|Kept)$/;
+const FAILED_PASS = /(Failed|LeftOpen|Unsafe|Refused)$/;
 
 /** A Lambda error's cause is often `{"errorType","errorMessage","trace"}`: keep the message. */
 export function shortCause(cause: string | undefined, max = 240): string {
@@ -209,13 +211,14 @@ export class ExecutionProgress {
 
     const lane = ctx.item !== null ? `${ctx.lane} ${ctx.item}` : ctx.lane;
     const key = `${lane}\u0000${ctx.state ?? ''}`;
+    const enterKey = `${key}\u0000entered`;
     const lines: ProgressLine[] = [];
     const line = (kind: LineKind, text: string): void => {
       lines.push({ eventId: id, elapsedMs: Math.max(0, at - (this.startedAt ?? at)), lane, kind, text });
     };
-    const once = (kind: LineKind, text: string): void => {
-      if (this.printed.get(key) === text) return;
-      this.printed.set(key, text);
+    const once = (kind: LineKind, text: string, slot = key): void => {
+      if (this.printed.get(slot) === text) return;
+      this.printed.set(slot, text);
       line(kind, text);
     };
     const type = e.type ?? '';
@@ -247,11 +250,10 @@ export class ExecutionProgress {
       } else if (stateType === 'Succeed') {
         line('ok', name);
       } else if (stateType === 'Pass') {
-        if (/NotRequested$/.test(name)) once('skip', `${name}`);
-        else if (FAILED_PASS.test(name)) once('fail', name);
-        else once('info', name);
+        const kind = this.labels.passes?.[name] ?? (/NotRequested$/.test(name) ? 'skip' : FAILED_PASS.test(name) ? 'fail' : 'info');
+        once(kind, name, enterKey);
       } else {
-        once('enter', name);
+        once('enter', name, enterKey);
       }
     } else if (TASK_SCHEDULED.has(type)) {
       if (this.failedAttempt.delete(key)) line('retry', `${state}: retrying`);
@@ -311,9 +313,18 @@ export const RESPONSE_LABELS: WorkflowLabels = {
     ShouldSnapshot: 'snapshots',
     PreserveInstance: 'preserve',
     CollectEvidence: 'collect evidence',
-    ShareSnapshots: 'share snapshots',
+    ShareSnapshots: 'share',
   },
   quiet: new Set(['ReceiveRequest', 'NextSnapshotCheck', 'NextEvidenceCopyCheck', 'NextHubCopyCheck', 'IsolationAttempted']),
+  passes: {
+    IsolationUnsafe: 'fail',
+    InterfaceLeftOpen: 'fail',
+    SnapshotKept: 'ok',
+    SnapshotInHub: 'ok',
+    SnapshotNotShared: 'fail',
+    SnapshotShareFailed: 'fail',
+    TemporaryCopyKept: 'fail',
+  },
   summaries: {
     CaptureBeforeState: (o) =>
       o.duplicate === true
@@ -336,7 +347,7 @@ export const RESPONSE_LABELS: WorkflowLabels = {
     CreateSnapshots: (o) => (o.status === 'started' ? `${count(o.snapshots)} snapshot(s): ${recs(o.snapshots).map((s) => str(s.snapshotId)).join(', ')}` : `${str(o.status)}: ${str(o.reason)}`),
     PreserveInstance: (o) => str(o.status),
     CollectEvidence: (o) => `${str(o.status)}${typeof o.cause === 'string' ? `: ${o.cause}` : ''}`,
-    RecordOutcome: (o) => `${str(o.outcome).toUpperCase()}: ${str(o.summary)}`,
+    RecordOutcome: (o) => `${str(o.outcome).toUpperCase()}: ${str(o.summary).replace(`${str(o.outcome)}: `, '')}`,
     CheckSnapshots: (o) => {
       const snaps = recs(o.snapshots);
       const done = snaps.filter((s) => s.state === 'completed').length;
@@ -381,7 +392,7 @@ const MARKS: Record<LineKind, string> = {
   'end-fail': '■',
 };
 
-export const LANE_WIDTH = 26;
+export const LANE_WIDTH = 30;
 
 export function formatLine(style: Style, l: ProgressLine): string {
   const lane = l.lane.length > LANE_WIDTH ? `${l.lane.slice(0, LANE_WIDTH - 1)}…` : l.lane.padEnd(LANE_WIDTH);

@@ -209,7 +209,7 @@ function snapshotViews(item: Rec, actions: Rec[]): SnapshotView[] {
     const share = shares.find((r) => r.snapshotId === snapshotId);
     let note: string | null = null;
     if (share?.status === 'failed') note = `${str(share.error) ?? 'Error'}: ${str(share.cause) ?? ''}`.trim();
-    else if (share?.status === 'kept') note = `re-encrypted copy ${str(share.evidenceCopyId) ?? '?'} kept in the account`;
+    else if (share?.status === 'kept') note = `evidence copy ${str(share.evidenceCopyId) ?? '?'} under the evidence key (single account)`;
     else if (share?.temporaryCopy === 'kept') note = `temporary copy ${str(share.memberCopyId) ?? '?'} not removed`;
     return {
       snapshotId,
