@@ -2,84 +2,14 @@
  * The `cordon` CLI. `bin/cordon.js` runs this file through tsx, so it works right after
  * `npm ci` with no build step. Importing it has no side effects: `main` does the work.
  *
- * One module per subcommand under bin/cli/ (plan.ts, contain.ts, status.ts, release.ts),
- * loaded only when run: `cordon plan` never loads the AWS SDK. To add a command, write
- * bin/cli/<name>.ts exporting a `Command` and add one entry to COMMANDS.
+ * The dispatcher and the command registry are in bin/cli/commands.ts; each subcommand is one
+ * module under bin/cli/ (plan, contain, status, release). Usage and exit codes: docs/cli.md.
  *
- * Exit codes (bin/cli/errors.ts, docs/cli.md): 0 ok; 1 AWS or unexpected error; 2 bad input
- * or refusal (for `plan`: reject); 3 with --wait, ended not contained / not released;
- * 4 with --wait, still running when --wait-timeout ran out.
+ * Exit codes (bin/cli/errors.ts): 0 ok; 1 AWS or unexpected error; 2 bad input or refusal
+ * (for `plan`: reject); 3 with --wait, ended not contained / not released; 4 with --wait,
+ * still running when --wait-timeout ran out.
  */
-import type { Command } from './cli/command';
-import { processDeps, type CliDeps } from './cli/deps';
-import { CliError, EXIT_OK, EXIT_USAGE, UsageError } from './cli/errors';
-
-export { EXIT_ERROR as EXIT_CRASH, EXIT_OUTCOME, EXIT_REJECT, EXIT_STILL_RUNNING } from './cli/errors';
-export { EXIT_OK, EXIT_USAGE };
+export { COMMANDS, main, usage } from './cli/commands';
+export { EXIT_ERROR as EXIT_CRASH, EXIT_OK, EXIT_OUTCOME, EXIT_REJECT, EXIT_STILL_RUNNING, EXIT_USAGE } from './cli/errors';
 export type { CliDeps, CliIo } from './cli/deps';
-export { processIo } from './cli/deps';
-
-interface Entry {
-  readonly summary: string;
-  readonly load: () => Promise<Command>;
-}
-
-/*
- * Commands are loaded with require, not import(): tsx's CommonJS hook (bin/cordon.js) compiles what
- * require loads, while a dynamic import() would go to Node's ESM loader, which knows no TypeScript.
- */
-/* eslint-disable @typescript-eslint/no-require-imports */
-export const COMMANDS: Readonly<Record<string, Entry>> = {
-  plan: { summary: 'print what intake would decide for an event; calls no AWS', load: async () => (require('./cli/plan') as typeof import('./cli/plan')).plan },
-  contain: { summary: 'contain an instance now (starts the response workflow)', load: async () => (require('./cli/contain') as typeof import('./cli/contain')).contain },
-  status: { summary: "show a response (by response id) or an instance's latest one", load: async () => (require('./cli/status') as typeof import('./cli/status')).status },
-  release: { summary: "undo a response: restore the instance's before-state", load: async () => (require('./cli/release') as typeof import('./cli/release')).release },
-  // approve / deny (the approval gate) and simulate (the simulated account) are added here.
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['usage: cordon <command> [options]', '', 'commands:', ...lines, '', 'cordon <command> --help for details.'].join('\n');
-}
-
-/** An AWS SDK error that escaped a command's own handling: it has the SDK's `$metadata`. */
-function isAwsError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && ('$metadata' in err || (err as { name?: unknown }).name === 'CredentialsProviderError');
-}
-
-export async function main(argv: readonly string[], deps: CliDeps = processDeps()): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === '--help' || name === '-h' || name === 'help') {
-    deps.stdout(`${usage()}\n`);
-    return EXIT_OK;
-  }
-  const entry = name === undefined ? undefined : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) {
-    deps.stderr(`${name === undefined ? 'cordon: missing command' : `cordon: unknown command ${JSON.stringify(name)}`}\n\n${usage()}\n`);
-    return EXIT_USAGE;
-  }
-  const command = await entry.load();
-  if (args.includes('--help') || args.includes('-h')) {
-    deps.stdout(`${command.usage}\n`);
-    return EXIT_OK;
-  }
-  try {
-    return await command.run(args, deps);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      deps.stderr(`cordon ${name}: ${err.message}\n\n${command.usage}\n`);
-      return EXIT_USAGE;
-    }
-    let failure: CliError | undefined = err instanceof CliError ? err : undefined;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (!failure && isAwsError(err)) failure = (require('./cli/aws') as typeof import('./cli/aws')).explainAwsError(err, `cordon ${name}`);
-    if (!failure) throw err;
-    deps.stderr(`cordon ${name}: ${failure.message}\n`);
-    if (args.includes('--json')) {
-      deps.stdout(`${JSON.stringify({ error: { kind: failure.kind, message: failure.message, ...failure.details } })}\n`);
-    }
-    return failure.exitCode;
-  }
-}
+export { processDeps, processIo } from './cli/deps';

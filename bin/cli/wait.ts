@@ -86,7 +86,7 @@ export async function follow(
       printer.clearStatus();
       return { ended: false };
     }
-    if (errors === 0) interval = events.length > 0 ? POLL.firstMs : Math.min(interval * POLL.growth, POLL.maxMs);
+    if (errors === 0) interval = events.length > 0 ? POLL.firstMs : Math.min(Math.round(interval * POLL.growth), POLL.maxMs);
     printer.status(`running ${formatElapsed(now - start).slice(1)}${progress.activity ? `  (${progress.activity})` : ''}${errors ? `  [AWS busy, retrying]` : ''}`);
     await clock.sleep(Math.min(interval, deadline - now));
   }

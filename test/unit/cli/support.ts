@@ -6,7 +6,15 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetExecutionHistoryCommand, type GetExecutionHistoryCommandInput, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandInput,
+  type HistoryEvent,
+  SFNClient,
+  type SFNClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
@@ -176,7 +184,7 @@ export class History {
 }
 
 /** Serves GetExecutionHistory from `batches`: the n-th poll (a request without nextToken) sees batches 0..n. */
-export function serveHistory(sfn: AwsStub<object, object, unknown>, batches: HistoryEvent[][]): { requests: GetExecutionHistoryCommandInput[] } {
+export function serveHistory(sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>, batches: HistoryEvent[][]): { requests: GetExecutionHistoryCommandInput[] } {
   const requests: GetExecutionHistoryCommandInput[] = [];
   let visible = 0;
   sfn.on(GetExecutionHistoryCommand).callsFake((input: GetExecutionHistoryCommandInput) => {
@@ -187,7 +195,7 @@ export function serveHistory(sfn: AwsStub<object, object, unknown>, batches: His
     const offset = input.nextToken === undefined ? 0 : Number(input.nextToken);
     const size = input.maxResults ?? 100;
     const page = ordered.slice(offset, offset + size);
-    return { events: page, ...(offset + size < ordered.length ? { nextToken: String(offset + size) } : {}) };
+    return { $metadata: {}, events: page, ...(offset + size < ordered.length ? { nextToken: String(offset + size) } : {}) };
   });
   return { requests };
 }
