@@ -8,6 +8,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { decideAll, DEFAULT_INTAKE_POLICY } from '../../lambdas/intake/decide';
 import { executionName } from '../../lambdas/intake/intake';
+import responseDefinition from '../../state-machines/response.asl.json';
 import { ACTIONS, describeZodError, InstanceId, ResponseRequest, Text, type ResponseRequestInput } from '../../lambdas/shared/schemas';
 import { AWS_OPTIONS, AWS_OPTIONS_USAGE, awsFlags, EXIT_CODES_USAGE, parse, requiredOption, stringOption, WAIT_OPTIONS, waitFlags } from './args';
 import { call, checkAccount, openSession, type Session } from './aws';
@@ -18,7 +19,6 @@ import { lookupResponse, type FoundResponse } from './lookup';
 import { printJson, renderResponse, stderrStyle, stdoutStyle } from './output';
 import { readPolicy } from './plan';
 import { ExecutionProgress, ProgressPrinter, RESPONSE_LABELS } from './progress';
-import responseDefinition from '../../state-machines/response.asl.json';
 import { follow } from './wait';
 
 const USAGE = [
