@@ -11,21 +11,11 @@ import { Scenario, type ScenarioInput } from '../simulator/scenario';
 import { renderReport } from '../simulator/report';
 import { simulate } from '../simulator/simulate';
 import { describeZodError } from '../../lambdas/shared/schemas';
+import type { Command } from './command';
+import type { CliIo } from './deps';
+import { UsageError } from './errors';
 
 export const DEMO_FINDING = join(__dirname, '..', 'simulator', 'demo-finding.json');
-
-export interface SimulateIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly readFile: (path: string) => string;
-}
-
-export class SimulateUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SimulateUsageError';
-  }
-}
 
 export const SIMULATE_USAGE = [
   'usage: cordon simulate [event.json|-] [--scenario scenario.json] [--json]',
@@ -52,36 +42,36 @@ function parseArgs(args: readonly string[]): { eventPath?: string; scenarioPath?
     if (arg === '--json') json = true;
     else if (arg === '--scenario') {
       scenarioPath = args[++i];
-      if (scenarioPath === undefined) throw new SimulateUsageError('--scenario needs a file');
+      if (scenarioPath === undefined) throw new UsageError('--scenario needs a file');
     } else if (arg.startsWith('--scenario=')) scenarioPath = arg.slice('--scenario='.length);
-    else if (arg.startsWith('-') && arg !== '-') throw new SimulateUsageError(`unknown option ${arg}`);
+    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
     else if (eventPath === undefined) eventPath = arg;
-    else throw new SimulateUsageError(`unexpected argument ${arg}`);
+    else throw new UsageError(`unexpected argument ${arg}`);
   }
   return { ...(eventPath !== undefined ? { eventPath } : {}), ...(scenarioPath !== undefined ? { scenarioPath } : {}), json };
 }
 
-function readJson(io: SimulateIo, path: string, label: string): unknown {
+function readJson(io: CliIo, path: string, label: string): unknown {
   let text: string;
   try {
     text = io.readFile(path);
   } catch (err) {
-    throw new SimulateUsageError(`${label} ${path}: cannot read (${String((err as { code?: unknown }).code ?? 'error')})`);
+    throw new UsageError(`${label} ${path}: cannot read (${String((err as { code?: unknown }).code ?? 'error')})`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new SimulateUsageError(`${label} ${path}: not valid JSON (${(err as Error).message})`);
+    throw new UsageError(`${label} ${path}: not valid JSON (${(err as Error).message})`);
   }
 }
 
-export async function runSimulate(args: readonly string[], io: SimulateIo): Promise<number> {
+export async function runSimulate(args: readonly string[], io: CliIo): Promise<number> {
   const { eventPath, scenarioPath, json } = parseArgs(args);
   const event = readJson(io, eventPath ?? DEMO_FINDING, 'event file');
   let scenario: ScenarioInput = {};
   if (scenarioPath !== undefined) {
     const parsed = Scenario.safeParse(readJson(io, scenarioPath, 'scenario file'));
-    if (!parsed.success) throw new SimulateUsageError(`scenario file ${scenarioPath}: ${describeZodError(parsed.error)}`);
+    if (!parsed.success) throw new UsageError(`scenario file ${scenarioPath}: ${describeZodError(parsed.error)}`);
     scenario = parsed.data;
   }
   // Simulation calls no AWS: the SDK's Node-version notice would only be noise here.
@@ -91,3 +81,9 @@ export async function runSimulate(args: readonly string[], io: SimulateIo): Prom
   if (report.executions.length === 0) return report.decisions.some((d) => d.decision === 'reject') ? 2 : 0;
   return report.ok ? 0 : 3;
 }
+
+export const simulateCommand: Command = {
+  summary: 'run a finding through the real workflow against a simulated AWS account; calls no AWS',
+  usage: SIMULATE_USAGE,
+  run: (args, deps) => runSimulate(args, deps),
+};
