@@ -330,7 +330,8 @@ export async function loadContainment(input: LoadInput, deps: LoadDeps): Promise
         pk: incidentId,
         sk: releaseSk(release.releaseId),
         releaseId: release.releaseId,
-        responseId: release.responseId,
+        // Not `responseId`: that attribute keys the byResponseId index, which must hold RESPONSE items only.
+        releasedResponseId: release.responseId,
         request: release,
         status: 'in-progress',
         startedAt: now,

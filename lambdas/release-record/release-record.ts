@@ -252,7 +252,7 @@ export async function recordRelease(input: Extract<RecordReleaseInput, { step: '
       Key: { pk: incidentId, sk: releaseSk(release.releaseId) },
       UpdateExpression:
         'SET #status = :outcome, outcome = :outcome, summary = :summary, failures = :failures, results = :results, ' +
-        'executionArn = :execution, recordedAt = :now, evidence = :evidence, awsCalls = :calls, releaseId = :rel, responseId = :rid, request = :request',
+        'executionArn = :execution, recordedAt = :now, evidence = :evidence, awsCalls = :calls, releaseId = :rel, releasedResponseId = :rid, request = :request',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':outcome': decision.outcome,
@@ -358,7 +358,7 @@ export async function recordRefusal(input: Extract<RecordReleaseInput, { step: '
               pk: incidentId,
               sk: releaseSk(release.releaseId),
               releaseId: release.releaseId,
-              responseId: release.responseId,
+              releasedResponseId: release.responseId,
               request: release,
               status: outcome,
               outcome,

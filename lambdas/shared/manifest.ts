@@ -116,7 +116,7 @@ export async function writeManifest(
   for (const r of releases) {
     for (const c of (r.awsCalls as Array<JournalEntry & { step: string }> | undefined) ?? []) {
       actions.push({
-        response: String(r.responseId ?? ''),
+        response: String(r.releasedResponseId ?? ''),
         release: String(r.releaseId ?? String(r.sk).slice(8)),
         step: c.step,
         service: c.service,
@@ -169,7 +169,7 @@ export async function writeManifest(
       const request = (r.request ?? {}) as { source?: string; requestedBy?: string; reason?: string };
       return {
         releaseId: String(r.sk).slice(8),
-        responseId: r.responseId ?? null,
+        responseId: r.releasedResponseId ?? null,
         source: request.source ?? null,
         requestedBy: request.requestedBy ?? null,
         reason: request.reason ?? null,

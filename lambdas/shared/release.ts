@@ -4,6 +4,9 @@
  *
  *   pk = incidentId, sk = "RELEASE#<releaseId>"   who released, why, from which before-state, and how it ended
  *
+ * A RELEASE item names the response it released as `releasedResponseId`, never `responseId`: that
+ * attribute keys the `byResponseId` index, which must find RESPONSE items only.
+ *
  * The INCIDENT item carries `activeReleaseId` while a release runs (a lock: one release at a time),
  * and `lastReleaseId`, `releasedAt`, `releasedBy`, `releaseReason` afterwards.
  */
