@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { ClientFactory } from '../shared/clients';
 import { errorSummary, isTransient } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/evidence';
-import { awsErrorName, type Log } from '../shared/handler';
+import { awsErrorName, parseInput, type Log } from '../shared/handler';
 import { findResponse, INCIDENT_SK } from '../shared/ledger';
 import { collectJournal, writeManifest } from '../shared/manifest';
 import { Containment, REFUSAL_ERRORS, ReleaseRequest, releaseSk, type FoundState } from '../shared/release';
@@ -195,7 +195,7 @@ export interface RecordReleaseResult {
 
 export async function recordRelease(input: Extract<RecordReleaseInput, { step: 'record' }>, deps: RecordReleaseDeps): Promise<RecordReleaseResult> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
-  const state = ReleaseState.parse(input.state);
+  const state = parseInput(ReleaseState, input.state);
   const { release, containment } = state;
   const { incidentId, target } = containment;
   const decision = decideRelease(state);
