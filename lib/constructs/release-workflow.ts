@@ -24,15 +24,11 @@ export interface ReleaseWorkflowProps {
   /** Retention of the execution log group, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
   /**
-   * The ASL file.
+   * The ASL file. Its own top-level `TimeoutSeconds` is the execution timeout (CDK's `timeout` prop does
+   * not apply to a definition loaded from a file).
    * @default RELEASE_ASL_PATH (state-machines/release.asl.json)
    */
   readonly definitionPath?: string;
-  /**
-   * Execution timeout: a backstop; every step is a bounded Lambda call.
-   * @default Duration.hours(1)
-   */
-  readonly timeout?: Duration;
 }
 
 /**
@@ -81,7 +77,6 @@ export class ReleaseWorkflow extends Construct {
       comment: 'cordon: release a contained EC2 instance, keeping every piece of evidence',
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
-      timeout: props.timeout ?? Duration.hours(1),
     });
 
     // Unqualified ARNs only: the definition names each function by its plain ARN.
