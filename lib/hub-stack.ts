@@ -23,7 +23,7 @@ export interface CordonHubStackProps extends StackProps {
 /**
  * The hub (DESIGN.md §1): deployed to the security account in every configured
  * region. Holds the evidence store, one ResponderFunction per `RESPONDERS` entry,
- * the response workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
+ * the response workflow, the release workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
  * write permissions: every target-account action goes through `CordonResponder`
  * (lib/member-stack.ts), the hub account included.
  */
