@@ -9,7 +9,7 @@
  */
 import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ClientFactory } from '../shared/clients';
 import { errorSummary, isTransient } from '../shared/errors';
@@ -294,9 +294,19 @@ export async function recordRelease(input: Extract<RecordReleaseInput, { step: '
     );
   } catch (err) {
     if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
-    // The lock went stale and another release or a response took the incident over: its status is theirs to set.
-    incidentStatus = 'unchanged';
-    decision.failures.push({ part: 'record', error: 'ReleaseLockLost', cause: `incident ${incidentId} no longer names release ${release.releaseId} as active: its status was left to its new owner` });
+    const current = (await ddb.send(new GetCommand({ TableName: deps.config.ledgerTable, Key: { pk: incidentId, sk: INCIDENT_SK }, ConsistentRead: true }))).Item ?? {};
+    if (current.lastReleaseId === release.releaseId && current.activeReleaseId === undefined) {
+      // A retried RecordRelease: its first attempt already wrote the incident.
+      incidentStatus = String(current.status);
+    } else {
+      // The lock went stale and another release or a response took the incident over: its status is theirs to set.
+      incidentStatus = 'unchanged';
+      decision.failures.push({
+        part: 'record',
+        error: 'ReleaseLockLost',
+        cause: `incident ${incidentId} no longer names release ${release.releaseId} as active: its status was left to its new owner`,
+      });
+    }
   }
 
   const manifest = await manifestOrGap(deps, incidentId, now);

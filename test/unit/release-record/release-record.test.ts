@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../lambdas/release-record/handler';
@@ -292,11 +292,24 @@ describe('recordRelease', () => {
     hubAccepts();
     instanceIsBack();
     ddbMock.on(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } }).rejects(awsError('ConditionalCheckFailedException'));
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'open', activeRequestId: 'req-9', lastReleaseId: 'rel-0' } });
 
     const result = await recordRelease({ step: 'record', executionArn: EXECUTION, state: state() }, deps());
 
     expect(result).toMatchObject({ incidentStatus: 'unchanged', failures: [{ part: 'record', error: 'ReleaseLockLost' }] });
     expect(snsMock).toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('is idempotent: a retry after the incident was written reports what the first attempt wrote, without a spurious failure', async () => {
+    hubAccepts();
+    instanceIsBack();
+    ddbMock.on(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } }).rejects(awsError('ConditionalCheckFailedException'));
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'released', lastReleaseId: 'rel-1' } });
+
+    const result = await recordRelease({ step: 'record', executionArn: EXECUTION, state: state() }, deps());
+
+    expect(result).toMatchObject({ outcome: 'released', incidentStatus: 'released', failures: [] });
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: INCIDENT, sk: 'INCIDENT' }, ConsistentRead: true });
   });
 
   it('records the release even when the after-state cannot be read', async () => {
