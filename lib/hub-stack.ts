@@ -6,6 +6,7 @@ import { EvidenceStore, INCIDENT_PREFIX } from './constructs/evidence-store';
 import { Intake } from './constructs/intake';
 import { nagRef } from './constructs/nag';
 import { ResponderFunction } from './constructs/responder-function';
+import { ReleaseWorkflow } from './constructs/release-workflow';
 import { ResponseWorkflow } from './constructs/response-workflow';
 import { RESPONDERS, RESPONDER_ROLE_NAME } from './responders';
 
@@ -22,7 +23,7 @@ export interface CordonHubStackProps extends StackProps {
 /**
  * The hub (DESIGN.md §1): deployed to the security account in every configured
  * region. Holds the evidence store, one ResponderFunction per `RESPONDERS` entry,
- * the response workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
+ * the response workflow, the release workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
  * write permissions: every target-account action goes through `CordonResponder`
  * (lib/member-stack.ts), the hub account included.
  */
@@ -31,6 +32,8 @@ export class CordonHubStack extends Stack {
   /** Every responder function except intake, by `RESPONDERS` name. */
   public readonly functions: Readonly<Record<string, ResponderFunction>>;
   public readonly workflow: ResponseWorkflow;
+  /** The release workflow (DESIGN.md §3 "Release"). */
+  public readonly release: ReleaseWorkflow;
   public readonly intake: Intake;
   /** The hub account id (a token when the stack is environment-agnostic). */
   public readonly hubAccount: string;
@@ -81,6 +84,8 @@ export class CordonHubStack extends Stack {
       'share-snapshot': { EVIDENCE_KEY_ARN: key.keyArn, SNAPSHOT_MAX_HOURS: String(config.snapshotMaxHours) },
       snapshot: { SNAPSHOT_MAX_HOURS: String(config.snapshotMaxHours) },
       record: { LEDGER_TABLE: ledger.tableName, EVIDENCE_BUCKET: bucket.bucketName, TOPIC_ARN: topic.topicArn },
+      'release-load': { LEDGER_TABLE: ledger.tableName },
+      'release-record': { LEDGER_TABLE: ledger.tableName, EVIDENCE_BUCKET: bucket.bucketName, TOPIC_ARN: topic.topicArn },
     };
 
     const responderRoleArns = orgOnly
@@ -125,13 +130,18 @@ export class CordonHubStack extends Stack {
       bucket.grantPut(fn, `${INCIDENT_PREFIX}/*`);
       acknowledgePolicy(fn, [...EVIDENCE_KEY_ACKS, ...incidentPutAcks(this.evidence)]);
     }
-    const record = functions.record;
-    if (record) {
+    for (const name of RECORDERS) {
+      const record = functions[name];
+      if (!record) continue;
       topic.grantPublish(record);
       // The manifest lists every evidence object with S3's own SHA-256 (ListObjectsV2 + HeadObject).
       bucket.grantRead(record, `${INCIDENT_PREFIX}/*`);
       acknowledgePolicy(record, manifestReadAcks());
     }
+    // release-load writes the ledger only (the release lock and the RELEASE item): the evidence-key findings of
+    // its table grant are acknowledged here, as EVIDENCE_WRITERS does for the others.
+    const releaseLoad = functions['release-load'];
+    if (releaseLoad) acknowledgePolicy(releaseLoad, EVIDENCE_KEY_ACKS);
     if (orgOnly) {
       for (const fn of Object.values(functions)) {
         if (fn.spec.actsInMemberAccounts) acknowledgePolicy(fn, [ORG_ASSUME_ROLE_ACK]);
@@ -143,6 +153,12 @@ export class CordonHubStack extends Stack {
       alarmTopic: topic,
       logRetentionDays: config.logRetentionDays,
       definitionPath: props.responseDefinitionPath,
+    });
+
+    this.release = new ReleaseWorkflow(this, 'ReleaseWorkflow', {
+      functions,
+      alarmTopic: topic,
+      logRetentionDays: config.logRetentionDays,
     });
 
     this.intake = new Intake(this, 'Intake', {
@@ -171,6 +187,10 @@ export class CordonHubStack extends Stack {
       description: 'The response workflow: `cordon` starts executions here',
       value: this.workflow.stateMachine.stateMachineArn,
     });
+    new CfnOutput(this, 'ReleaseStateMachineArn', {
+      description: 'The release workflow: `cordon release` and the API start executions here (input: a ReleaseRequest)',
+      value: this.release.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'EvidenceBucketName', {
       description: 'Evidence bucket (Object Lock): incident manifests, before/after state, flow logs',
       value: bucket.bucketName,
@@ -181,9 +201,11 @@ export class CordonHubStack extends Stack {
 }
 
 /** Functions that write the incident ledger. */
-const LEDGER_WRITERS = ['capture-state', 'record'];
+const LEDGER_WRITERS = ['capture-state', 'record', 'release-load', 'release-record'];
 /** Functions that write evidence objects under `incidents/`. */
-const EVIDENCE_WRITERS = ['capture-state', 'collect-evidence', 'record'];
+const EVIDENCE_WRITERS = ['capture-state', 'collect-evidence', 'record', 'release-record'];
+/** Functions that notify and rewrite the manifest. */
+const RECORDERS = ['record', 'release-record'];
 
 interface Acknowledgement {
   readonly id: string;

@@ -249,6 +249,24 @@ export class CordonMemberStack extends Stack {
         actions: ['iam:GetRole', 'iam:ListInstanceProfilesForRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
         resources: [`arn:${partition}:iam::${account}:role/*`],
       }),
+      // Release (DESIGN.md §3 "Release"): associate the instance profile again — which passes its role to EC2 —
+      // and delete cordon's policy from the role once nothing is left in it.
+      new iam.PolicyStatement({
+        sid: 'ReassociateInstanceProfile',
+        actions: ['ec2:AssociateIamInstanceProfile'],
+        resources: ec2('instance'),
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassInstanceRoleToEc2',
+        actions: ['iam:PassRole'],
+        resources: [`arn:${partition}:iam::${account}:role/*`],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReleaseQuarantinePolicy',
+        actions: ['iam:DeleteRolePolicy'],
+        resources: [`arn:${partition}:iam::${account}:role/*`],
+      }),
       new iam.PolicyStatement({
         sid: 'DetachFromAutoScaling',
         actions: ['autoscaling:DetachInstances'],
@@ -264,11 +282,12 @@ export class CordonMemberStack extends Stack {
           (region) => `arn:${partition}:elasticloadbalancing:${region}:${account}:targetgroup/*/*`,
         ),
       }),
-      // iam:PutRolePolicy can't be limited by policy name or content: keep it off the roles that matter.
+      // iam:PutRolePolicy and DeleteRolePolicy can't be limited by policy name or content, nor PassRole by role:
+      // keep them off the roles that matter.
       new iam.PolicyStatement({
         sid: 'NeverEditPrivilegedRoles',
         effect: iam.Effect.DENY,
-        actions: ['iam:PutRolePolicy'],
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:PassRole'],
         resources: [
           `arn:${partition}:iam::${account}:role/${RESPONDER_ROLE_NAME}`,
           `arn:${partition}:iam::${account}:role/cordon-*`,
@@ -338,7 +357,7 @@ function wildcardAcknowledgements(
     {
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
       reason:
-        'The compromised instance role is only known at incident time; PutRolePolicy is denied on CordonResponder, cordon-*, service-linked and SSO roles',
+        'The compromised instance role is only known at incident time; PutRolePolicy, DeleteRolePolicy and PassRole are denied on CordonResponder, cordon-*, service-linked and SSO roles, and PassRole only to ec2.amazonaws.com',
     },
   ];
   for (const region of regions) {

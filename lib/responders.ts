@@ -7,8 +7,13 @@
 export interface ResponderSpec {
   /** Folder under lambdas/, and the stem of the function's role name. */
   readonly name: string;
-  /** ASL substitution key carrying this function's ARN, if the response workflow calls it. */
+  /** ASL substitution key carrying this function's ARN, if a workflow calls it. */
   readonly placeholder?: string;
+  /**
+   * The state machine whose definition holds {@link placeholder}.
+   * @default 'response' (state-machines/response.asl.json)
+   */
+  readonly workflow?: 'response' | 'release';
   /** True when the function assumes `CordonResponder` in the target account. */
   readonly actsInMemberAccounts: boolean;
   readonly description: string;
@@ -80,7 +85,34 @@ export const RESPONDERS: readonly ResponderSpec[] = [
     actsInMemberAccounts: true,
     description: 'Captures the after-state, computes the outcome, writes the ledger and notifies',
   },
+  // The release workflow (state-machines/release.asl.json, DESIGN.md §3 "Release").
+  {
+    name: 'release-load',
+    placeholder: 'ReleaseLoadFunctionArn',
+    workflow: 'release',
+    actsInMemberAccounts: true,
+    description: 'Checks that a response can be released, reads its before-state and the instance as it is, and takes the release lock',
+  },
+  {
+    name: 'release-restore',
+    placeholder: 'ReleaseRestoreFunctionArn',
+    workflow: 'release',
+    actsInMemberAccounts: true,
+    description: "Restores each network interface's groups and timeouts, the instance profile and role policy, and the instance attributes",
+  },
+  {
+    name: 'release-record',
+    placeholder: 'ReleaseRecordFunctionArn',
+    workflow: 'release',
+    actsInMemberAccounts: true,
+    description: 'Records a release (or its refusal): after-state, release evidence, ledger, manifest and notification',
+  },
 ];
+
+/** The responders a workflow's definition names, by their placeholder. */
+export function respondersOf(workflow: 'response' | 'release'): ResponderSpec[] {
+  return RESPONDERS.filter((r) => r.placeholder && (r.workflow ?? 'response') === workflow);
+}
 
 /** Name of the role the member stack creates and the hub assumes (contract). */
 export const RESPONDER_ROLE_NAME = 'CordonResponder';

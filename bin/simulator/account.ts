@@ -207,6 +207,7 @@ export class SimAccount {
         DeleteSnapshot: (i) => this.deleteSnapshot(i),
         GetConsoleOutput: (i) => this.consoleOutput(i),
         GetConsoleScreenshot: (i) => this.consoleScreenshot(i),
+        AssociateIamInstanceProfile: (i) => this.associate(i),
       },
       elasticloadbalancing: {
         DescribeTargetGroups: () => this.describeTargetGroups(),
@@ -219,6 +220,7 @@ export class SimAccount {
         ListInstanceProfilesForRole: (i) => this.listProfilesForRole(i),
         GetRolePolicy: (i) => this.getRolePolicy(i),
         PutRolePolicy: (i) => this.putRolePolicy(i),
+        DeleteRolePolicy: (i) => this.deleteRolePolicy(i),
       },
       autoscaling: {
         DescribeAutoScalingInstances: (i) => this.describeAsgInstances(i),
@@ -229,7 +231,7 @@ export class SimAccount {
         Update: (i) => this.ddbUpdate(i),
         Put: (i) => this.ddbPut(i),
         Get: (i) => this.ddbGet(i),
-        Query: (i) => this.ddbQuery(i),
+        Query: (i: ddb.QueryCommandInput) => (i.IndexName ? this.ddbQueryIndex(i) : this.ddbQuery(i)),
       },
       s3: {
         PutObject: (i) => this.putObject(i),
@@ -1017,5 +1019,39 @@ export class SimAccount {
     if ((input.Subject?.length ?? 0) > 100) throw awsError('InvalidParameter', 'Subject too long');
     this.messages.push({ subject: input.Subject, message: input.Message as string, attributes: input.MessageAttributes });
     return { MessageId: this.hexId('msg') };
+  }
+
+  // ------------------------------------------------------------------ release (issue 5): profile association, policy deletion, the byResponseId index
+  private associate(input: ec2.AssociateIamInstanceProfileCommandInput) {
+    const instanceId = input.InstanceId as string;
+    this.instance(instanceId);
+    const arn = input.IamInstanceProfile?.Arn;
+    const name = input.IamInstanceProfile?.Name ?? arn?.split('/').pop();
+    const profile = name ? this.profiles.get(name) : undefined;
+    if (!profile || (arn && profile.arn !== arn)) {
+      throw awsError('InvalidParameterValue', `Value (${arn ?? name}) for parameter iamInstanceProfile.arn is invalid`);
+    }
+    if ([...this.associations.values()].some((a) => a.instanceId === instanceId && a.state === 'associated')) {
+      throw awsError('IncorrectState', `There is an existing association for instance ${instanceId}`);
+    }
+    const id = hexId('iip-assoc');
+    this.associations.set(id, { instanceId, profileArn: profile.arn, state: 'associated' });
+    return { IamInstanceProfileAssociation: { AssociationId: id, InstanceId: instanceId, IamInstanceProfile: { Arn: profile.arn }, State: 'associating' } };
+  }
+
+  private deleteRolePolicy(input: iam.DeleteRolePolicyCommandInput) {
+    const role = this.roles.get(input.RoleName as string);
+    if (!role || !role.inline.has(input.PolicyName as string)) throw awsError('NoSuchEntityException');
+    role.inline.delete(input.PolicyName as string);
+    return {};
+  }
+
+  /** A global secondary index keyed by one attribute (the ledger's `byResponseId`): items carrying it, projected whole. */
+  private ddbQueryIndex(input: ddb.QueryCommandInput) {
+    const m = /^(\w+) = (:\w+)$/.exec(input.KeyConditionExpression ?? '');
+    if (!m) throw new Error(`FakeAws: index key condition ${input.KeyConditionExpression} not modelled`);
+    const value = (input.ExpressionAttributeValues as Record<string, unknown>)[m[2] as string];
+    const items = [...this.items.values()].filter((i) => i[m[1] as string] === value).sort((a, b) => `${String(a.pk)}|${String(a.sk)}`.localeCompare(`${String(b.pk)}|${String(b.sk)}`));
+    return { Items: structuredClone(items.slice(0, input.Limit ?? items.length)) };
   }
 }

@@ -6,6 +6,7 @@
  *   pk = incidentId, sk = "INCIDENT"              status, target, delivery count, the claim
  *   pk = incidentId, sk = "DELIVERY#<requestId>"  each finding or request that arrived for the instance
  *   pk = incidentId, sk = "RESPONSE#<requestId>"  request, before-state, outcome, after-state
+ *   pk = incidentId, sk = "RELEASE#<releaseId>"   who released, why, and how it ended (lambdas/shared/release.ts)
  *
  * A response's public id (`responseId`, what the CLI and the API return) is its request id. Every
  * RESPONSE item carries it as `responseId`, the partition key of the `byResponseId` index, so a

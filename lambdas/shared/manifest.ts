@@ -4,7 +4,8 @@
  * recorded, so it is always complete. It lists every action (what, when,
  * result, AWS request id), every evidence object with its SHA-256 and size —
  * read back from S3's own checksum, not from what the writer believed — and
- * every snapshot along its copy chain. Object Lock keeps every version.
+ * every snapshot along its copy chain, and every release (who released, why, how it ended).
+ * Object Lock keeps every version.
  */
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +23,8 @@ export interface ManifestAction {
   awsRequestId: string | null;
   at: string;
   result: string;
+  /** Set on actions of a release (RELEASE items): the release's id; `response` is then the response it released. */
+  release?: string;
 }
 
 export interface ManifestSnapshot {
@@ -108,6 +111,22 @@ export async function writeManifest(
       result: c.error ? `error: ${c.error}` : 'ok',
     })),
   );
+  // Releases (DESIGN.md §3 "Release"): what each one did, with its AWS request ids, like a response.
+  const releases = items.filter((i) => String(i.sk).startsWith('RELEASE#'));
+  for (const r of releases) {
+    for (const c of (r.awsCalls as Array<JournalEntry & { step: string }> | undefined) ?? []) {
+      actions.push({
+        response: String(r.releasedResponseId ?? ''),
+        release: String(r.releaseId ?? String(r.sk).slice(8)),
+        step: c.step,
+        service: c.service,
+        operation: c.operation,
+        awsRequestId: c.requestId,
+        at: c.at,
+        result: c.error ? `error: ${c.error}` : 'ok',
+      });
+    }
+  }
   actions.sort((a, b) => a.at.localeCompare(b.at));
   const snapshots: ManifestSnapshot[] = responses.flatMap((r) =>
     ((r.shares as Array<Record<string, unknown>> | undefined) ?? []).map((s) => ({
@@ -146,6 +165,23 @@ export async function writeManifest(
       recordedAt: r.recordedAt ?? null,
       snapshotStatus: r.snapshotStatus ?? null,
     })),
+    releases: releases.map((r) => {
+      const request = (r.request ?? {}) as { source?: string; requestedBy?: string; reason?: string };
+      return {
+        releaseId: String(r.sk).slice(8),
+        responseId: r.releasedResponseId ?? null,
+        source: request.source ?? null,
+        requestedBy: request.requestedBy ?? null,
+        reason: request.reason ?? null,
+        outcome: r.outcome ?? r.status ?? null,
+        summary: r.summary ?? null,
+        failures: r.failures ?? [],
+        restoredFrom: r.restoreFrom ?? null,
+        executionArn: r.executionArn ?? null,
+        startedAt: r.startedAt ?? null,
+        recordedAt: r.recordedAt ?? null,
+      };
+    }),
     actions,
     evidence: await listEvidence(clients.s3, bucket, prefix),
     snapshots,

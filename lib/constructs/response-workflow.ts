@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RESPONDERS } from '../responders';
+import { respondersOf } from '../responders';
 
 /** The response workflow definition (owned by the workflow authors, DESIGN.md §3). */
 export const RESPONSE_ASL_PATH = path.join(__dirname, '..', '..', 'state-machines', 'response.asl.json');
@@ -60,7 +60,7 @@ export class ResponseWorkflow extends Construct {
     super(scope, id);
     const substitutions: Record<string, string> = {};
     const invoked: lambda.IFunction[] = [];
-    for (const spec of RESPONDERS) {
+    for (const spec of respondersOf('response')) {
       if (!spec.placeholder) continue;
       const fn = props.functions[spec.name];
       if (!fn) {

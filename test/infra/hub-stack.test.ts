@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { EvidenceStore } from '../../lib/constructs/evidence-store';
-import { RESPONDERS, hubRoleName } from '../../lib/responders';
+import { RESPONDERS, hubRoleName, respondersOf } from '../../lib/responders';
 import { ROOT, asArray, cdkJsonContext, flatten, iamStatements, synth, type Statement, type Synthesized } from './synth';
 
 const REGION = 'us-east-1';
@@ -85,8 +85,15 @@ describe('GuardDuty intake rule', () => {
   });
 });
 
+/** The response state machine (the release workflow's is tested in release.test.ts). */
+function responseStateMachine(): [string, Resource] {
+  const found = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).filter(([id]) => id.startsWith('ResponseWorkflowStateMachine'));
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
 function stateMachineId(): string {
-  return only('AWS::StepFunctions::StateMachine')[0];
+  return responseStateMachine()[0];
 }
 
 describe('response workflow', () => {
@@ -120,7 +127,7 @@ describe('response workflow', () => {
 
   it('names a responder function in every Task (the definition itself is loose here: its authors own it)', () => {
     // Prepare: the definition is a file asset, substituted by CloudFormation at deploy time.
-    const [, sm] = only('AWS::StepFunctions::StateMachine');
+    const [, sm] = responseStateMachine();
     const key = (sm.Properties.DefinitionS3Location as { Key: string }).Key;
     const definition = JSON.parse(readFileSync(path.join(app.assembly.directory, `asset.${key}`), 'utf8')) as AslMachine;
     const substitutions = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
@@ -144,10 +151,12 @@ describe('response workflow', () => {
   });
 
   it('may invoke exactly the responder functions it names, unqualified', () => {
-    const invokes = iamStatements(template).filter(({ statement }) => asArray(statement.Action).includes('lambda:InvokeFunction'));
+    const invokes = iamStatements(template).filter(
+      ({ owner, statement }) => owner.startsWith('ResponseWorkflowStateMachineRole') && asArray(statement.Action).includes('lambda:InvokeFunction'),
+    );
     expect(invokes).toHaveLength(1);
     const resources = asArray(invokes[0]!.statement.Resource).map(flatten).sort();
-    const expected = RESPONDERS.filter((r) => r.placeholder).map((r) => `<${functionIds[r.name]}.Arn>`).sort();
+    const expected = respondersOf('response').map((r) => `<${functionIds[r.name]}.Arn>`).sort();
     expect(resources).toEqual(expected);
   });
 });
@@ -457,6 +466,7 @@ describe('hub IAM', () => {
       'CollectEvidenceRoleDefaultPolicy',
       'IntakeFunctionRoleDefaultPolicy',
       'RecordRoleDefaultPolicy',
+      'ReleaseRecordRoleDefaultPolicy',
     ]);
     for (const { statement } of puts) {
       expect(asArray(statement.Resource).map(flatten)).toEqual([expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>\/incidents\/\*$/)]);
@@ -610,19 +620,20 @@ describe('evidence key and evidence access (issue 3)', () => {
     expect(memberStatements(keyPolicy(template))).toEqual([]);
   });
 
-  it('lets the record function read incidents/ (the manifest rebuild), and no other function read evidence', () => {
+  it('lets the record functions (response and release) read incidents/ (the manifest rebuild), and no other function read evidence', () => {
     const reads = iamStatements(template).filter(({ statement }) =>
       asArray(statement.Action).some((a) => /^s3:(Get|List|\*)/.test(a) || a === '*'),
     );
 
-    expect(reads.map(({ owner }) => owner.replace(/[0-9A-F]{8}$/, ''))).toEqual(['RecordRoleDefaultPolicy']);
-    const { statement } = reads[0]!;
-    // HeadObject (GetObject) and ListObjectsV2 (ListBucket)
-    expect(asArray(statement.Action)).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:List*']));
-    expect(asArray(statement.Resource).map(flatten)).toEqual([
-      expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>$/),
-      expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>\/incidents\/\*$/),
-    ]);
+    expect(reads.map(({ owner }) => owner.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['RecordRoleDefaultPolicy', 'ReleaseRecordRoleDefaultPolicy']);
+    for (const { statement } of reads) {
+      // HeadObject (GetObject) and ListObjectsV2 (ListBucket)
+      expect(asArray(statement.Action)).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:List*']));
+      expect(asArray(statement.Resource).map(flatten)).toEqual([
+        expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>$/),
+        expect.stringMatching(/^<EvidenceStoreBucket\w+\.Arn>\/incidents\/\*$/),
+      ]);
+    }
   });
 
   it('lets intake write the finding under incidents/ only, and tells it the bucket', () => {

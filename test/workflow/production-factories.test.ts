@@ -53,8 +53,10 @@ const PRODUCTION: Record<string, { productionDeps: (env: NodeJS.ProcessEnv) => {
   record,
 };
 
-test('every Lambda that acts in member accounts is covered', () => {
-  expect(Object.keys(PRODUCTION).sort()).toEqual(RESPONDERS.filter((r) => r.actsInMemberAccounts).map((r) => r.name).sort());
+test('every Lambda of the response workflow that acts in member accounts is covered (release: test/workflow/release.test.ts)', () => {
+  expect(Object.keys(PRODUCTION).sort()).toEqual(
+    RESPONDERS.filter((r) => r.actsInMemberAccounts && (r.workflow ?? 'response') === 'response').map((r) => r.name).sort(),
+  );
 });
 
 test('a full response runs with each handler’s own production client factory', async () => {
