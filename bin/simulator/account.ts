@@ -1034,7 +1034,7 @@ export class SimAccount {
     if ([...this.associations.values()].some((a) => a.instanceId === instanceId && a.state === 'associated')) {
       throw awsError('IncorrectState', `There is an existing association for instance ${instanceId}`);
     }
-    const id = hexId('iip-assoc');
+    const id = this.hexId('iip-assoc');
     this.associations.set(id, { instanceId, profileArn: profile.arn, state: 'associated' });
     return { IamInstanceProfileAssociation: { AssociationId: id, InstanceId: instanceId, IamInstanceProfile: { Arn: profile.arn }, State: 'associating' } };
   }
@@ -1043,6 +1043,7 @@ export class SimAccount {
     const role = this.roles.get(input.RoleName as string);
     if (!role || !role.inline.has(input.PolicyName as string)) throw awsError('NoSuchEntityException');
     role.inline.delete(input.PolicyName as string);
+    this.policyHistory.push({ at: this.now().getTime(), roleName: input.RoleName as string, policyName: input.PolicyName as string, document: null });
     return {};
   }
 
