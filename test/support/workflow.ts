@@ -3,7 +3,21 @@
  * aws-local-stepfunctions with the real Lambda handlers, over a test client
  * factory. Wait states and retry intervals are overridden to zero so runs take
  * milliseconds; their definitions are still what executes.
+ *
+ * The approval gate's callback task (`arn:aws:states:::lambda:invoke.waitForTaskToken`) is the one
+ * thing aws-local-stepfunctions 3 does not run: it has no service integrations (every Task calls its
+ * local handler with the state's processed Parameters) and no `$$.Task.Token` in the context object.
+ * So, and only for that state, the runner emulates what Step Functions does:
+ *   - `$$.Task.Token` is a token the runner makes per run and puts in the context object;
+ *   - the task invokes the real handler of the function named in `Parameters.FunctionName` with
+ *     `Parameters.Payload`, then waits until the token is settled through the `CallbackBroker`
+ *     (FakeAws models SendTaskSuccess / SendTaskFailure), whose output becomes the task's result;
+ *   - when the engine's own `TimeoutSecondsPath` timer fires (a real timer), the token is closed, so a
+ *     later SendTaskSuccess gets `TaskTimedOut` as from Step Functions.
+ * `onCallback` lets a test act while the task waits (as a responder would, through the real
+ * submitApprovalDecision).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -12,7 +26,9 @@ type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenera
 import { RESPONDERS } from '../../lib/responders';
 import type { ClientFactory } from '../../lambdas/shared/clients';
 import { silentLog } from '../../lambdas/shared/handler';
+import * as awaitApproval from '../../lambdas/await-approval/handler';
 import * as captureState from '../../lambdas/capture-state/handler';
+import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
 import * as collectEvidence from '../../lambdas/collect-evidence/handler';
 import * as preserve from '../../lambdas/preserve/handler';
 import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
@@ -37,6 +53,7 @@ export function loadDefinition(): Record<string, unknown> {
   for (const r of RESPONDERS) {
     if (r.placeholder) text = text.split(`\${${r.placeholder}}`).join(functionArn(r.name));
   }
+  text = text.split('${Partition}').join('aws');
   if (/\$\{[A-Za-z]+\}/.test(text)) throw new Error('unsubstituted placeholder left in the ASL');
   return JSON.parse(text) as Record<string, unknown>;
 }
@@ -61,6 +78,27 @@ export function allStates(states: Record<string, AslState>): Array<[string, AslS
 export const HUB_ACCOUNT = '111122223333';
 export const evidenceKeyArn = (hub: string) => `arn:aws:kms:us-east-1:${hub}:key/0b3f0c1e-evidence`;
 
+/** Service-integration resource of the approval gate's callback task (after `${Partition}` → aws). */
+export const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** Settles callback tokens: FakeAws models SendTaskSuccess / SendTaskFailure on them. */
+export interface CallbackBroker {
+  /** Start waiting on `token`: resolves with the SendTaskSuccess output, rejects on SendTaskFailure. */
+  openTask(token: string): Promise<unknown>;
+  /** The task ended without a callback (timed out): later callbacks fail with TaskTimedOut. */
+  closeTask(token: string): void;
+}
+
+export interface CallbackContext {
+  /** The task token the workflow is waiting on. */
+  readonly token: string;
+  readonly state: string;
+  /** The run's events so far (live). */
+  readonly events: readonly EventLog[];
+  /** Resolve once every named state has exited (or throw after `maxTicks` turns of the event loop). */
+  readonly exited: (states: readonly string[], maxTicks?: number) => Promise<void>;
+}
+
 export interface WorkflowOptions {
   readonly factory: ClientFactory;
   /** A factory per Lambda instead (e.g. each handler's own production factory). */
@@ -72,6 +110,12 @@ export interface WorkflowOptions {
   readonly settleSeconds?: number;
   readonly revokeSessions?: RevokeSessionsMode;
   readonly now?: () => Date;
+  /** The approval gate (capture-state's config). @default - no gate */
+  readonly approval?: ApprovalPolicy;
+  /** Where callback tokens are settled (FakeAws). Required only for runs that reach the approval gate. */
+  readonly callbacks?: CallbackBroker;
+  /** Called while the callback task waits, after its function returned. */
+  readonly onCallback?: (context: CallbackContext) => Promise<void> | void;
 }
 
 type Invoke = (event: unknown) => Promise<unknown>;
@@ -90,7 +134,14 @@ export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
         exemptTagValue: 'true',
         settleSeconds: o.settleSeconds ?? 15,
         partition: 'aws',
+        approval: o.approval,
       },
+    })),
+    'await-approval': awaitApproval.createHandler(() => ({
+      factory: f('await-approval'),
+      now,
+      log: silentLog,
+      config: { ledgerTable: LEDGER, topicArn: TOPIC },
     })),
     protect: protect.createHandler(() => ({ factory: f('protect') })),
     preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
@@ -128,6 +179,18 @@ export interface WorkflowRun {
   entered: string[];
 }
 
+/** Wait, turn by turn of the event loop (never by the clock), until every named state has exited. */
+async function exited(events: readonly EventLog[], states: readonly string[], maxTicks = 20_000): Promise<void> {
+  const done = () =>
+    states.every((s) => events.some((e) => e.type === 'StateExited' && (e as { state: { name: string } }).state.name === s));
+  for (let tick = 0; tick < maxTicks; tick++) {
+    if (done()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const seen = states.filter((s) => events.some((e) => e.type === 'StateExited' && (e as { state: { name: string } }).state.name === s));
+  throw new Error(`states not exited after ${maxTicks} turns: ${states.filter((s) => !seen.includes(s)).join(', ')}`);
+}
+
 export async function runWorkflow(input: unknown, options: WorkflowOptions): Promise<WorkflowRun> {
   const definition = loadDefinition();
   const byFunction = handlersByFunction(options);
@@ -135,7 +198,33 @@ export async function runWorkflow(input: unknown, options: WorkflowOptions): Pro
   const taskHandlers: Record<string, Invoke> = {};
   const waitOverrides: Record<string, number> = {};
   const retryOverrides: Record<string, number> = {};
+  const events: EventLog[] = [];
+  const token = `cordon-test-task-token-${randomBytes(24).toString('base64url')}`;
+  const callbackStates = new Set<string>();
+  let callbackError: unknown;
   for (const [name, state] of allStates(definition.States as Record<string, AslState>)) {
+    if (state.Type === 'Task' && state.Resource === CALLBACK_RESOURCE) {
+      callbackStates.add(name);
+      taskHandlers[name] = async (input: unknown) => {
+        const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+        const fn = byArn.get(FunctionName);
+        if (!fn) throw new Error(`state ${name} invokes ${FunctionName}, which has no local handler`);
+        if (!options.callbacks) throw new Error(`state ${name} waits for a task token: pass options.callbacks (FakeAws)`);
+        const settled = options.callbacks.openTask(token);
+        // Step Functions fails the task when the function fails, and retries it with a new token.
+        await fn(Payload);
+        try {
+          await options.onCallback?.({ token, state: name, events, exited: (states, maxTicks) => exited(events, states, maxTicks) });
+        } catch (err) {
+          // A failed assertion in the test's callback: surface it from runWorkflow, not as a task failure.
+          callbackError ??= err;
+          throw err;
+        }
+        return settled;
+      };
+      retryOverrides[name] = 0;
+      continue;
+    }
     if (state.Type === 'Task') {
       const fn = byArn.get(state.Resource ?? '');
       if (!fn) throw new Error(`state ${name} calls ${state.Resource}, which has no local handler`);
@@ -147,11 +236,18 @@ export async function runWorkflow(input: unknown, options: WorkflowOptions): Pro
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
-    context: { Execution: { Id: options.executionId ?? 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test' } },
+    context: {
+      Execution: { Id: options.executionId ?? 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test' },
+      Task: { Token: token },
+    } as never,
   });
-  const events: EventLog[] = [];
   const collecting = (async () => {
-    for await (const e of execution.eventLogs) events.push(e);
+    for await (const e of execution.eventLogs) {
+      events.push(e);
+      // The engine's TimeoutSecondsPath fired (or the task failed): Step Functions no longer takes the token.
+      const failed = e as { type: string; state?: { name: string } };
+      if (failed.type === 'StateFailed' && failed.state && callbackStates.has(failed.state.name)) options.callbacks?.closeTask(token);
+    }
   })();
   let status: WorkflowRun['status'] = 'SUCCEEDED';
   let output: Record<string, unknown> | undefined;
@@ -164,6 +260,7 @@ export async function runWorkflow(input: unknown, options: WorkflowOptions): Pro
     error = { name: e.name, message: e.message };
   }
   await collecting;
+  if (callbackError) throw callbackError;
   // The engine throws a generic ExecutionError; the ExecutionFailed event carries the Fail state's Error and Cause.
   const failed = events.find((e) => e.type === 'ExecutionFailed') as { Error?: string; Cause?: string } | undefined;
   if (error && failed?.Error) error = { name: failed.Error, message: failed.Cause ?? error.message };

@@ -328,7 +328,7 @@ describe('captureBeforeState: happy path', () => {
     expect(ddbMock).toHaveReceivedNthCommandWith(3, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'INCIDENT' },
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil',
     });
     const claim = ddbMock.commandCalls(UpdateCommand)[1];
     expect(claim?.args[0].input.ConditionExpression).toContain('attribute_not_exists(activeRequestId)');
@@ -344,7 +344,7 @@ describe('captureBeforeState: happy path', () => {
     await captureBeforeState(request({ source: 'manual' }), deps);
 
     const claim = ddbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
-    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open');
+    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil');
     expect(claim?.ConditionExpression).toBeUndefined();
   });
 
