@@ -98,7 +98,15 @@ function isGate(b: BranchResult | Gate): b is Gate {
 function approvalReport(gate: Gate, before: BeforeSummary): ApprovalReport | undefined {
   const matchedTag = before.approval?.matchedTag ?? null;
   if (gate.approvalFailure) {
-    return { status: 'failed', applied: null, decidedBy: null, reason: null, decidedAt: null, matchedTag };
+    const f = gate.approvalFailure;
+    return {
+      status: 'failed',
+      applied: null,
+      decidedBy: 'cordon (the approval could not be requested)',
+      reason: `${f.Error ?? 'Error'}: ${short(f.Cause, 300)}`,
+      decidedAt: null,
+      matchedTag,
+    };
   }
   const a = gate.approval;
   if (!a) return undefined;

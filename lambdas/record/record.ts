@@ -218,8 +218,7 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
       await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'afterState', afterState);
     }
     // The wait is over: record what the gate applied, and drop the task token.
-    const approvalResult = opened.approvalResult;
-    if (approvalResult) await closeApproval(ddb, deps.config.ledgerTable, incidentId, request.requestId, approvalResult, now);
+    if (opened.approval) await closeApproval(ddb, deps.config.ledgerTable, incidentId, request.requestId, opened.approval, now);
   } else {
     // A repeat delivery (the incident belongs to another request), or a capture that failed: the incident's
     // status is not this response's to set. A failed capture gives its claim back.

@@ -29,7 +29,7 @@ import { findResponse, responseSk } from './ledger';
 import { ApprovalDecision, describeZodError } from './schemas';
 import type { ApprovalResult, TagMatch } from './workflow';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed-out';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed-out' | 'failed';
 
 /** The `approval` map of a RESPONSE item. */
 export interface ApprovalEntry {
@@ -48,7 +48,7 @@ export interface ApprovalEntry {
   decidedBy?: string;
   reason?: string;
   decidedAt?: string;
-  /** Set when the response is recorded: what the workflow applied. */
+  /** Set when the response is recorded: what the workflow applied (`deny` too when the request itself failed). */
   applied?: 'approve' | 'deny';
   closedAt?: string;
 }
@@ -264,25 +264,34 @@ async function undoDecision(
   }
 }
 
+/** How the gate ended, as the record step closes it (lambdas/record/outcome.ts `ApprovalReport`). */
+export interface ApprovalClosing {
+  status: 'approved' | 'denied' | 'timed-out' | 'failed';
+  /** What the workflow applied; null when the approval could not even be requested. */
+  applied: 'approve' | 'deny' | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
 /**
  * Close the approval when the response is recorded: what the workflow applied, and the token removed.
- * A human decision is already on the entry; a timeout is written here. An entry that was never stored
- * (the approval request itself failed) is left absent.
+ * A human decision is already on the entry (kept as written); a timeout or a failed approval request is
+ * written here, replacing whatever a late decision may have left. An entry that was never stored (the
+ * approval request failed before storing it) stays absent.
  */
 export async function closeApproval(
   ddb: DynamoDBDocumentClient,
   table: string,
   incidentId: string,
   requestId: string,
-  result: ApprovalResult,
+  closing: ApprovalClosing,
   now: string,
 ): Promise<void> {
-  const status: ApprovalStatus = result.timedOut ? 'timed-out' : result.approved ? 'approved' : 'denied';
-  // A timeout replaces whatever a late decision may have left; a human decision is already on the entry.
-  const decided = result.timedOut
-    ? 'approval.decidedBy = :by, approval.reason = :reason, approval.decidedAt = :now REMOVE approval.taskToken, approval.decision'
-    : 'approval.decidedBy = if_not_exists(approval.decidedBy, :by), approval.reason = if_not_exists(approval.reason, :reason), ' +
-      'approval.decidedAt = if_not_exists(approval.decidedAt, :now) REMOVE approval.taskToken';
+  const human = closing.status === 'approved' || closing.status === 'denied';
+  const decided = human
+    ? 'approval.decidedBy = if_not_exists(approval.decidedBy, :by), approval.reason = if_not_exists(approval.reason, :reason), ' +
+      'approval.decidedAt = if_not_exists(approval.decidedAt, :now) REMOVE approval.taskToken'
+    : 'approval.decidedBy = :by, approval.reason = :reason, approval.decidedAt = :now REMOVE approval.taskToken, approval.decision';
   try {
     await ddb.send(
       new UpdateCommand({
@@ -292,11 +301,11 @@ export async function closeApproval(
         ConditionExpression: 'attribute_exists(approval)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':status': status,
-          ':applied': result.approved ? 'approve' : 'deny',
+          ':status': closing.status,
+          ':applied': closing.applied ?? 'deny',
           ':now': now,
-          ':by': result.decidedBy,
-          ':reason': result.reason,
+          ':by': closing.decidedBy ?? 'cordon',
+          ':reason': closing.reason ?? '',
         },
       }),
     );

@@ -14,6 +14,11 @@
  *     (FakeAws models SendTaskSuccess / SendTaskFailure), whose output becomes the task's result;
  *   - when the engine's own `TimeoutSecondsPath` timer fires (a real timer), the token is closed, so a
  *     later SendTaskSuccess gets `TaskTimedOut` as from Step Functions.
+ *   - Step Functions resolves `TimeoutSecondsPath` against the state input (AWS's own example: a Glue
+ *     task with `Parameters: {JobName}` and `TimeoutSecondsPath: $.params.maxTime`); the local engine
+ *     resolves it against the Parameters result. The runner points the local engine at the same value
+ *     inside `Parameters.Payload` (`$.before.approval.timeoutSeconds` → `$.Payload.approval.timeoutSeconds`,
+ *     because Payload carries `approval.$: $.before.approval`), and fails if no Payload field carries it.
  * `onCallback` lets a test act while the task waits (as a responder would, through the real
  * submitApprovalDecision).
  */
@@ -61,6 +66,8 @@ export function loadDefinition(): Record<string, unknown> {
 interface AslState {
   Type: string;
   Resource?: string;
+  Parameters?: Record<string, unknown>;
+  TimeoutSecondsPath?: string;
   Branches?: Array<{ States: Record<string, AslState> }>;
   ItemProcessor?: { States: Record<string, AslState> };
   Iterator?: { States: Record<string, AslState> };
@@ -179,6 +186,19 @@ export interface WorkflowRun {
   entered: string[];
 }
 
+/**
+ * The same value as the state-input path `path`, addressed inside the Parameters result, where
+ * aws-local-stepfunctions looks for it: through the Payload field that copies a prefix of `path`.
+ */
+function inPayload(state: string, path: string, parameters: Record<string, unknown> | undefined): string {
+  const payload = (parameters?.Payload ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(payload)) {
+    if (!key.endsWith('.$') || typeof value !== 'string' || value.startsWith('$$')) continue;
+    if (path === value || path.startsWith(`${value}.`)) return `$.Payload.${key.slice(0, -2)}${path.slice(value.length)}`;
+  }
+  throw new Error(`state ${state}: TimeoutSecondsPath ${path} is not carried by any Payload field, so the local engine can't resolve it`);
+}
+
 /** Wait, turn by turn of the event loop (never by the clock), until every named state has exited. */
 async function exited(events: readonly EventLog[], states: readonly string[], maxTicks = 20_000): Promise<void> {
   const done = () =>
@@ -205,6 +225,7 @@ export async function runWorkflow(input: unknown, options: WorkflowOptions): Pro
   for (const [name, state] of allStates(definition.States as Record<string, AslState>)) {
     if (state.Type === 'Task' && state.Resource === CALLBACK_RESOURCE) {
       callbackStates.add(name);
+      if (state.TimeoutSecondsPath) state.TimeoutSecondsPath = inPayload(name, state.TimeoutSecondsPath, state.Parameters);
       taskHandlers[name] = async (input: unknown) => {
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
         const fn = byArn.get(FunctionName);
