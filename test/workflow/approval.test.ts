@@ -270,6 +270,33 @@ describe('approval gate', () => {
     expect(response?.outcome).toBe(winner.approved ? 'contained' : 'declined');
   });
 
+  test('a repeat finding two hours into a long wait is appended as a duplicate, not taken for an abandoned claim', async () => {
+    // Prepare: a 24-hour wait; the incident's claim is older than the stale-claim hour when the repeat arrives
+    const { fake } = productionInstance();
+    const later = new Date(NOW.getTime() + 2 * 3600_000);
+    let repeat: WorkflowRun | undefined;
+
+    // Act
+    await run(fake, {
+      approval: { ...PRODUCTION, timeoutSeconds: 86400 },
+      onCallback: async () => {
+        repeat = await runWorkflow(request({ requestId: 'repeat-finding-1' }), {
+          factory: testClientFactory(),
+          now: () => later,
+          approval: PRODUCTION,
+          executionId: 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:repeat',
+        });
+        await decide('approve', ALICE, 'contain', later);
+      },
+    });
+
+    // Assess
+    expect(repeat?.entered).not.toContain('AwaitApproval');
+    expect(fake.item(INCIDENT, 'RESPONSE#repeat-finding-1')?.outcome).toBe('duplicate');
+    expect(fake.item(INCIDENT, RESPONSE_SK)?.outcome).toBe('contained');
+    expect(fake.callsOf('CreateSnapshots')).toHaveLength(1);
+  });
+
   test('no decision in time with onTimeout=deny: the instance is left serving, the evidence is collected, a late decision is refused', async () => {
     // Prepare: a one-second timeout, so the engine's own timer fires.
     const { fake, appSg } = productionInstance();
