@@ -53,6 +53,18 @@ export interface ApprovalEntry {
   closedAt?: string;
 }
 
+/**
+ * A RESPONSE item as it may be shown (API `GET /v1/responses/{id}`, `cordon status`): the approval without
+ * its task token. The ledger's `byResponseId` index projects every attribute, the token included, so
+ * every reader that shows an item must pass it through here.
+ */
+export function withoutTaskToken<T extends Record<string, unknown>>(item: T): T {
+  const approval = item.approval;
+  if (!approval || typeof approval !== 'object') return item;
+  const { taskToken: _token, ...shown } = approval as Record<string, unknown>;
+  return { ...item, approval: shown };
+}
+
 /** Step Functions errors that mean the waiting task is gone: nothing can decide it any more. */
 const TASK_CLOSED = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 

@@ -10,7 +10,7 @@ import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
 import { FakeAws } from '../support/fake-aws';
 import { ENI_A, ENI_B, INCIDENT, INSTANCE, NOW, request, ROLE, type Scenario, STOLEN_AT, webInstance } from '../support/scenario';
 import { testClientFactory, rejectionOf } from '../unit/support/clients';
-import { BUCKET, LEDGER, runWorkflow, type CallbackContext, type WorkflowRun } from '../support/workflow';
+import { LEDGER, runWorkflow, type CallbackContext, type WorkflowRun } from '../support/workflow';
 
 const RESPONSE_ID = request().requestId;
 const RESPONSE_SK = `RESPONSE#${RESPONSE_ID}`;

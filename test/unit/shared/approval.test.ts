@@ -7,6 +7,7 @@ import {
   closeApproval,
   storePendingApproval,
   submitApprovalDecision,
+  withoutTaskToken,
   type ApprovalClients,
   type ApprovalEntry,
 } from '../../../lambdas/shared/approval';
@@ -372,5 +373,19 @@ describe('closeApproval', () => {
     await expect(
       closeApproval(clients.ddb, TABLE, INCIDENT, RESPONSE, { status: 'failed', applied: null, decidedBy: 'cordon', reason: 'x' }, NOW),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('withoutTaskToken', () => {
+  it('shows a response with its approval but never its token', () => {
+    const item = { ...KEY, responseId: RESPONSE, outcome: 'contained', approval: pending() };
+
+    const shown = withoutTaskToken(item);
+
+    expect(JSON.stringify(shown)).not.toContain(TOKEN);
+    expect(shown.approval).toEqual({ ...pending(), taskToken: undefined });
+    expect(shown.outcome).toBe('contained');
+    expect(item.approval.taskToken).toBe(TOKEN);
+    expect(withoutTaskToken({ ...KEY, outcome: 'contained' })).toEqual({ ...KEY, outcome: 'contained' });
   });
 });
