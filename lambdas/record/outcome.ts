@@ -87,8 +87,6 @@ interface OpenedState {
   protectFailure: StepFailure | undefined;
   branches: BranchResult[] | undefined;
   approval: ApprovalReport | undefined;
-  /** The gate's decision as the state machine received it (for the ledger). */
-  approvalResult: ApprovalResult | undefined;
 }
 
 function isGate(b: BranchResult | Gate): b is Gate {
@@ -151,7 +149,20 @@ export function openGate(state: WorkflowState): OpenedState {
   const gate = all?.find(isGate);
   const plain = all?.filter((b): b is BranchResult => !isGate(b));
   if (!gate || !plain || !state.before) {
-    return { protect: state.protect, protectFailure: state.protectFailure, branches: plain, approval: undefined, approvalResult: undefined };
+    // A response that needed approval but whose containment branches never completed: its approval is closed as failed.
+    const f = state.failure;
+    const approval: ApprovalReport | undefined =
+      state.before?.approval?.required && !gate
+        ? {
+            status: 'failed',
+            applied: null,
+            decidedBy: 'cordon (the containment branches did not complete)',
+            reason: `${f?.Error ?? 'Error'}: ${short(f?.Cause, 300)}`,
+            decidedAt: null,
+            matchedTag: state.before.approval.matchedTag,
+          }
+        : undefined;
+    return { protect: state.protect, protectFailure: state.protectFailure, branches: plain, approval };
   }
   const plan = state.before.plan;
   const approval = approvalReport(gate, state.before);
@@ -186,7 +197,6 @@ export function openGate(state: WorkflowState): OpenedState {
     protectFailure: gate.protectFailure ?? state.protectFailure,
     branches,
     approval,
-    approvalResult: gate.approval,
   };
 }
 

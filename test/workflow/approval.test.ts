@@ -193,6 +193,28 @@ describe('approval gate', () => {
     expect(tokenLeaks(fake, waitingToken)).toEqual([]);
   });
 
+  test('approved, but the instance cannot leave its Auto Scaling group: security groups are left alone, as without the gate', async () => {
+    // Prepare
+    const { fake, appSg } = productionInstance();
+    fake.failNext('DetachInstances', 'ValidationError', 1, 'The instance is in a lifecycle state that does not allow detaching');
+
+    // Act
+    const result = await run(fake, { onCallback: async () => void (await decide('approve', ALICE, 'contain')) });
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.entered).toContain('KeepProtectFailure');
+    expect(groupsOf(fake, ENI_A)).toEqual([appSg]);
+    expect(fake.callsOf('ModifyNetworkInterfaceAttribute')).toEqual([]);
+    expect(fake.credentialsDenied(ROLE, INSTANCE, STOLEN_AT)).toBe(true);
+    const response = fake.item(INCIDENT, RESPONSE_SK);
+    expect(response?.outcome).toBe('partially-contained');
+    expect((response?.failures as Array<{ action: string; error: string }>).map((f) => `${f.action}:${f.error}`)).toEqual([
+      'protect:ProtectInstanceError',
+      'isolate:IsolationUnsafe',
+    ]);
+  });
+
   test('a denial leaves the instance serving as it was, still collects the evidence, and says who declined and why', async () => {
     // Prepare
     const { fake, appSg } = productionInstance();

@@ -207,6 +207,13 @@ describe('decideOutcome behind the approval gate', () => {
     expect(decision.approval).toMatchObject({ status: 'failed', applied: null });
   });
 
+  it('the containment branches never completed: the approval is reported failed, so its entry is closed', () => {
+    const decision = decideOutcome({ request: {}, before: before(), failure: { Error: 'States.Runtime', Cause: 'path not found' } });
+
+    expect(decision.outcome).toBe('failed');
+    expect(decision.approval).toMatchObject({ status: 'failed', applied: null, reason: 'States.Runtime: path not found' });
+  });
+
   it('leaving target groups failed after approval: preserve is failed, naming the target groups', () => {
     const leaveFailed = { action: 'preserve', status: 'failed', step: 'leaveTargetGroups', error: 'AccessDenied', cause: 'elasticloadbalancing:DeregisterTargets' };
 
