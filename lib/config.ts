@@ -36,6 +36,39 @@ const RoleArn = z
 
 const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
 
+/** One instance tag, matched exactly (key and value), as EC2 reports it. */
+const TagMatch = z
+  .object({
+    key: z.string().min(1, 'must not be empty').max(128),
+    value: z.string().max(256),
+  })
+  .strict();
+
+/**
+ * The approval gate (issue 5, docs/approval.md): for instances carrying any of these tags, network
+ * isolation, the role quarantine and leaving Auto Scaling / target groups wait for a human decision;
+ * evidence collection does not wait. No tags: no gate.
+ */
+const ApprovalConfig = z
+  .object({
+    /** Instances carrying any of these tags (exact key and value) need a human decision before containment. */
+    requiredForTags: z
+      .array(TagMatch)
+      .max(50, 'must name at most 50 tags')
+      .refine((tags) => unique(tags.map((t) => `${t.key}=${t.value}`)), 'must not repeat a tag')
+      .default([]),
+    /** How long containment waits for the decision (1 minute to 24 hours). */
+    timeoutSeconds: z
+      .number()
+      .int('must be a whole number')
+      .min(60, 'must be at least 60 (one minute)')
+      .max(86400, 'must be at most 86400 (24 hours): evidence sharing waits for the decision too')
+      .default(1800),
+    /** What happens when nobody decides in time: contain anyway (`approve`) or leave the instance in service (`deny`). */
+    onTimeout: z.enum(['approve', 'deny']).default('approve'),
+  })
+  .strict();
+
 /**
  * The schema of the `cordon` context block. Exported for documentation and tests;
  * use {@link loadConfig} or {@link parseConfig}, which also apply the environment defaults.
@@ -112,6 +145,8 @@ export const CordonConfigSchema = z
         message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
       })
       .default(365),
+    /** The optional approval gate (docs/approval.md). */
+    approval: ApprovalConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -131,6 +166,16 @@ export const CordonConfigSchema = z
         code: 'custom',
         path: ['findingTypes'],
         message: `allow and deny both name ${both.join(', ')}: remove each type from one of the lists`,
+      });
+    }
+    const exemption = c.approval.requiredForTags.findIndex((t) => t.key === c.exemptionTag.key && t.value === c.exemptionTag.value);
+    if (exemption >= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'requiredForTags', exemption],
+        message:
+          `${c.exemptionTag.key}=${c.exemptionTag.value} is the exemption tag: exempt instances are never contained, ` +
+          'so no approval would ever be asked; remove it from approval.requiredForTags',
       });
     }
   });
@@ -155,6 +200,12 @@ export interface CordonConfig {
   readonly snapshotMaxHours: number;
   readonly notificationEmails: readonly string[];
   readonly logRetentionDays: number;
+  /** The approval gate; disabled when `requiredForTags` is empty. */
+  readonly approval: {
+    readonly requiredForTags: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+    readonly timeoutSeconds: number;
+    readonly onTimeout: 'approve' | 'deny';
+  };
 }
 
 /** Input shape of the `cordon` context block. */
@@ -203,6 +254,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     snapshotMaxHours: c.snapshotMaxHours,
     notificationEmails: c.notificationEmails,
     logRetentionDays: c.logRetentionDays,
+    approval: c.approval,
   };
 }
 

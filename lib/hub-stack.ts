@@ -5,6 +5,7 @@ import { usesOrganizationOnly, type CordonConfig } from './config';
 import { EvidenceStore, INCIDENT_PREFIX } from './constructs/evidence-store';
 import { Intake } from './constructs/intake';
 import { nagRef } from './constructs/nag';
+import { ApprovalGate } from './constructs/approval-gate';
 import { ResponderFunction } from './constructs/responder-function';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { ResponseWorkflow } from './constructs/response-workflow';
@@ -34,6 +35,8 @@ export class CordonHubStack extends Stack {
   public readonly workflow: ResponseWorkflow;
   /** The release workflow (DESIGN.md §3 "Release"). */
   public readonly release: ReleaseWorkflow;
+  /** The approval gate: `approvalGate.grantDecide(x)` lets the API or a responder role approve and deny. */
+  public readonly approvalGate: ApprovalGate;
   public readonly intake: Intake;
   /** The hub account id (a token when the stack is environment-agnostic). */
   public readonly hubAccount: string;
@@ -76,7 +79,11 @@ export class CordonHubStack extends Stack {
         EXEMPT_TAG_KEY: config.exemptionTag.key,
         EXEMPT_TAG_VALUE: config.exemptionTag.value,
         SETTLE_SECONDS: String(config.settleSeconds),
+        APPROVAL_REQUIRED_FOR_TAGS: JSON.stringify(config.approval.requiredForTags),
+        APPROVAL_TIMEOUT_SECONDS: String(config.approval.timeoutSeconds),
+        APPROVAL_ON_TIMEOUT: config.approval.onTimeout,
       },
+      'await-approval': { LEDGER_TABLE: ledger.tableName, TOPIC_ARN: topic.topicArn },
       'collect-evidence': { EVIDENCE_BUCKET: bucket.bucketName },
       isolate: { TCP_ESTABLISHED_TIMEOUT: String(config.tcpEstablishedTimeoutSeconds) },
       'quarantine-role': { REVOKE_SESSIONS: config.revokeSessions },
@@ -160,6 +167,9 @@ export class CordonHubStack extends Stack {
       alarmTopic: topic,
       logRetentionDays: config.logRetentionDays,
     });
+    const requester = functions['await-approval'];
+    if (!requester) throw new Error(`${id}: no await-approval function`);
+    this.approvalGate = new ApprovalGate(this, 'ApprovalGate', { requester, store: this.evidence, stateMachine: this.workflow.stateMachine });
 
     this.intake = new Intake(this, 'Intake', {
       stateMachine: this.workflow.stateMachine,

@@ -80,6 +80,12 @@ export const RESPONDERS: readonly ResponderSpec[] = [
     description: 'Re-encrypts each snapshot under the evidence key, shares it with the hub, and copies it into the hub',
   },
   {
+    name: 'await-approval',
+    placeholder: 'AwaitApprovalFunctionArn',
+    actsInMemberAccounts: false,
+    description: 'Stores the approval gate task token on the response, notifies how to approve or deny, and returns',
+  },
+  {
     name: 'record',
     placeholder: 'RecordFunctionArn',
     actsInMemberAccounts: true,

@@ -239,6 +239,7 @@ export class SimAccount {
         HeadObject: (i) => this.headObject(i),
       },
       sns: { Publish: (i) => this.publish(i) },
+      states: { SendTaskSuccess: (i) => this.sendTaskSuccess(i), SendTaskFailure: (i) => this.sendTaskFailure(i) },
     };
   }
 
@@ -860,6 +861,7 @@ export class SimAccount {
   }
 
   private ddbQuery(input: ddb.QueryCommandInput) {
+    if (input.IndexName) return this.ddbQueryIndex(input);
     if (input.KeyConditionExpression !== 'pk = :pk') throw new Error(`FakeAws: key condition ${input.KeyConditionExpression} not modelled`);
     const pk = (input.ExpressionAttributeValues as Record<string, unknown>)[':pk'];
     const items = [...this.items.values()].filter((i) => i.pk === pk).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
@@ -1047,12 +1049,59 @@ export class SimAccount {
     return {};
   }
 
-  /** A global secondary index keyed by one attribute (the ledger's `byResponseId`): items carrying it, projected whole. */
+  // ------------------------------------------------------------------ Step Functions callback tasks (the approval gate)
+  /** Callback tasks by task token: waiting until SendTaskSuccess / SendTaskFailure, or closed. */
+  readonly taskTokens = new Map<
+    string,
+    { state: 'waiting' | 'succeeded' | 'failed' | 'closed'; resolve: (output: unknown) => void; reject: (err: Error) => void }
+  >();
+
+  /** A task starts waiting on `token` (the workflow runner's waitForTaskToken emulation). */
+  openTask(token: string): Promise<unknown> {
+    return new Promise((resolve, reject) => this.taskTokens.set(token, { state: 'waiting', resolve, reject }));
+  }
+
+  /** The task ended without a callback (it timed out): Step Functions answers later callbacks with TaskTimedOut. */
+  closeTask(token: string): void {
+    const task = this.taskTokens.get(token);
+    if (task?.state === 'waiting') task.state = 'closed';
+  }
+
+  private waitingTask(token: unknown) {
+    const task = typeof token === 'string' ? this.taskTokens.get(token) : undefined;
+    if (!task) throw awsError('InvalidToken', 'Invalid Token');
+    if (task.state !== 'waiting') throw awsError('TaskTimedOut', 'Task Timed Out');
+    return task;
+  }
+
+  private sendTaskSuccess(input: { taskToken?: string; output?: string }) {
+    const task = this.waitingTask(input.taskToken);
+    let output: unknown;
+    try {
+      output = JSON.parse(input.output ?? '');
+    } catch {
+      throw awsError('InvalidOutput', 'The provided JSON output data is not valid');
+    }
+    task.state = 'succeeded';
+    task.resolve(output);
+    return {};
+  }
+
+  private sendTaskFailure(input: { taskToken?: string; error?: string; cause?: string }) {
+    const task = this.waitingTask(input.taskToken);
+    task.state = 'failed';
+    task.reject(awsError(input.error ?? 'States.TaskFailed', input.cause ?? ''));
+    return {};
+  }
+
+  /** The ledger's one index (`byResponseId`, projection ALL): items carrying the attribute, by its value. */
   private ddbQueryIndex(input: ddb.QueryCommandInput) {
     const m = /^(\w+) = (:\w+)$/.exec(input.KeyConditionExpression ?? '');
-    if (!m) throw new Error(`FakeAws: index key condition ${input.KeyConditionExpression} not modelled`);
+    if (input.IndexName !== 'byResponseId' || !m || m[1] !== 'responseId') {
+      throw new Error(`FakeAws: query ${input.IndexName ?? ''} ${input.KeyConditionExpression ?? ''} not modelled`);
+    }
     const value = (input.ExpressionAttributeValues as Record<string, unknown>)[m[2] as string];
-    const items = [...this.items.values()].filter((i) => i[m[1] as string] === value).sort((a, b) => `${String(a.pk)}|${String(a.sk)}`.localeCompare(`${String(b.pk)}|${String(b.sk)}`));
+    const items = [...this.items.values()].filter((i) => i.responseId !== undefined && i.responseId === value);
     return { Items: structuredClone(items.slice(0, input.Limit ?? items.length)) };
   }
 }

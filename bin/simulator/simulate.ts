@@ -195,6 +195,7 @@ export async function simulate(event: unknown, scenarioInput: ScenarioInput = {}
           clock,
           random,
           invokeOverheadMs: scenario.invokeOverheadMs,
+          callbacks: world,
           onStep: (step) => steps.push({ ...step, execution: s.name }),
         });
         runs.set(s.name, run);

@@ -16,7 +16,14 @@ import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
 import { awsErrorName } from '../shared/handler';
 import { incidentIdFor, openIncident, putResponseOnce, recordEvidence, recordOriginalBeforeState } from '../shared/ledger';
 import { describeZodError, ResponseRequest } from '../shared/schemas';
-import { BeforeSummary, type InterfaceSummary, type Plan } from '../shared/workflow';
+import { BeforeSummary, type ApprovalPlan, type InterfaceSummary, type Plan, type TagMatch } from '../shared/workflow';
+
+/** The approval gate's configuration (lib/config.ts `approval`); absent or without tags, there is no gate. */
+export interface ApprovalPolicy {
+  readonly requiredForTags: readonly TagMatch[];
+  readonly timeoutSeconds: number;
+  readonly onTimeout: 'approve' | 'deny';
+}
 
 export interface CaptureConfig {
   readonly ledgerTable: string;
@@ -25,6 +32,8 @@ export interface CaptureConfig {
   readonly exemptTagValue: string;
   readonly settleSeconds: number;
   readonly partition: string;
+  /** The approval gate (docs/approval.md). @default - no gate */
+  readonly approval?: ApprovalPolicy;
 }
 
 export interface CaptureDeps {
@@ -57,6 +66,21 @@ export interface BeforeState {
 }
 
 const GONE_STATES = new Set(['terminated', 'shutting-down']);
+
+/**
+ * Whether this response waits for a human decision: the instance carries one of the configured tags
+ * (exact key and value, as captured in the before-state) and isolation or the role quarantine is
+ * planned. Evidence actions never wait, so a request for evidence alone needs no approval.
+ */
+export function approvalPlan(tags: Readonly<Record<string, string>>, plan: Plan, policy: ApprovalPolicy): ApprovalPlan {
+  const matched = policy.requiredForTags.find((t) => Object.prototype.hasOwnProperty.call(tags, t.key) && tags[t.key] === t.value);
+  return {
+    required: matched !== undefined && (plan.isolate || plan.quarantineRole),
+    matchedTag: matched ? { key: matched.key, value: matched.value } : null,
+    timeoutSeconds: policy.timeoutSeconds,
+    onTimeout: policy.onTimeout,
+  };
+}
 
 export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps): Promise<BeforeSummary> {
   const parsed = ResponseRequest.safeParse(rawRequest);
@@ -217,7 +241,10 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     await recordEvidence(ddb, config.ledgerTable, incidentId, request.requestId, 'beforeState', evidence);
   }
   if (!underCordonControl) await recordOriginalBeforeState(ddb, config.ledgerTable, incidentId, request.requestId, key);
-  const kept = item.before as Pick<BeforeState, 'autoScaling' | 'iamInstanceProfile' | 'networkInterfaces' | 'volumes'>;
+  const kept = item.before as Pick<BeforeState, 'autoScaling' | 'iamInstanceProfile' | 'networkInterfaces' | 'volumes' | 'tags'>;
+  // Decided from the before-state the ledger kept (a retried capture decides as the first one did).
+  const approval =
+    config.approval && config.approval.requiredForTags.length > 0 ? approvalPlan(kept.tags ?? {}, plan, config.approval) : undefined;
 
   return BeforeSummary.parse({
     incidentId,
@@ -244,5 +271,6 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     settleSeconds: config.settleSeconds,
     plan,
     beforeStateKey: key,
+    ...(approval ? { approval } : {}),
   });
 }

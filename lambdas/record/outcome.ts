@@ -5,10 +5,14 @@
  * that failed is never reported as success.
  */
 import { z } from 'zod';
-import { BeforeSummary } from '../shared/workflow';
+import { ApprovalResult, BeforeSummary } from '../shared/workflow';
 
-export type Outcome = 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'duplicate';
-export type ActionStatus = 'succeeded' | 'failed' | 'not-applicable' | 'skipped';
+/**
+ * `declined`: the approval gate's decision (a responder's denial, or a timeout with onTimeout=deny) kept
+ * isolation and the role quarantine from running; the evidence actions ran. Neither a failure nor containment.
+ */
+export type Outcome = 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'duplicate' | 'declined';
+export type ActionStatus = 'succeeded' | 'failed' | 'not-applicable' | 'skipped' | 'declined';
 
 export interface ActionReport {
   action: string;
@@ -23,26 +27,178 @@ export interface Failure {
 
 const StepFailure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 const Branch = z.object({ action: z.string(), status: z.string() }).passthrough();
+const ProtectResult = z.object({
+  autoScaling: z.object({ status: z.string() }).passthrough(),
+  terminationProtection: z.object({ status: z.string(), error: z.string().optional(), cause: z.string().optional() }),
+});
+
+/**
+ * The gated-containment branch of `Contain` (state-machines/response.asl.json, `GateClosed`): the
+ * approval (when one was needed), ProtectAfterApproval's result, and the isolate, quarantine and
+ * leave-target-groups results. Without a gate, `approval` is absent and `branches` ran at once.
+ */
+const Gate = z
+  .object({
+    gate: z.literal('approval'),
+    approval: ApprovalResult.optional(),
+    timeout: StepFailure.optional(),
+    approvalFailure: StepFailure.optional(),
+    protect: ProtectResult.optional(),
+    protectFailure: StepFailure.optional(),
+    branches: z.array(Branch).optional(),
+  })
+  .passthrough();
+type Gate = z.infer<typeof Gate>;
 
 /** The workflow state as RecordOutcome receives it: loosely typed, because any step may have failed. */
 export const WorkflowState = z
   .object({
     request: z.unknown(),
     before: BeforeSummary.optional(),
-    protect: z
-      .object({
-        autoScaling: z.object({ status: z.string() }).passthrough(),
-        terminationProtection: z.object({ status: z.string(), error: z.string().optional(), cause: z.string().optional() }),
-      })
-      .optional(),
+    protect: ProtectResult.optional(),
     protectFailure: StepFailure.optional(),
-    branches: z.array(Branch).optional(),
+    branches: z.array(z.union([Gate, Branch])).optional(),
     failure: StepFailure.optional(),
   })
   .passthrough();
 export type WorkflowState = z.infer<typeof WorkflowState>;
 
 const CONTAINMENT_ACTIONS = new Set(['isolate', 'quarantineRole']);
+/** What the approval gate holds back: the preserve branch's target-group step waits too (LeaveTargetGroups). */
+const GATED_ACTIONS = ['isolate', 'quarantineRole'] as const;
+
+/** The approval as the outcome reports it. */
+export interface ApprovalReport {
+  status: 'approved' | 'denied' | 'timed-out' | 'failed';
+  /** What the workflow applied. */
+  applied: 'approve' | 'deny' | null;
+  decidedBy: string | null;
+  reason: string | null;
+  decidedAt: string | null;
+  matchedTag: { key: string; value: string } | null;
+}
+
+type BranchResult = z.infer<typeof Branch>;
+type StepFailure = z.infer<typeof StepFailure>;
+
+/** The workflow state with the gate opened up: protect lifted, its branches in line with the others. */
+interface OpenedState {
+  protect: WorkflowState['protect'];
+  protectFailure: StepFailure | undefined;
+  branches: BranchResult[] | undefined;
+  approval: ApprovalReport | undefined;
+}
+
+function isGate(b: BranchResult | Gate): b is Gate {
+  return (b as { gate?: unknown }).gate === 'approval';
+}
+
+function approvalReport(gate: Gate, before: BeforeSummary): ApprovalReport | undefined {
+  const matchedTag = before.approval?.matchedTag ?? null;
+  if (gate.approvalFailure) {
+    const f = gate.approvalFailure;
+    return {
+      status: 'failed',
+      applied: null,
+      decidedBy: 'cordon (the approval could not be requested)',
+      reason: `${f.Error ?? 'Error'}: ${short(f.Cause, 300)}`,
+      decidedAt: null,
+      matchedTag,
+    };
+  }
+  const a = gate.approval;
+  if (!a) return undefined;
+  return {
+    status: a.timedOut ? 'timed-out' : a.approved ? 'approved' : 'denied',
+    applied: a.approved ? 'approve' : 'deny',
+    decidedBy: a.decidedBy,
+    reason: a.reason,
+    decidedAt: a.decidedAt ?? null,
+    matchedTag,
+  };
+}
+
+/**
+ * The preserve branch never waits, so for a gated response it runs without deregistering from target
+ * groups; LeaveTargetGroups (after approval) does that. One `preserve` action is reported, with the
+ * target groups from whichever step handled them (release reads `targetGroups.deregistered` there).
+ */
+function mergePreserve(preserve: BranchResult | undefined, later: BranchResult | undefined, held: string | undefined): BranchResult | undefined {
+  if (!preserve) return preserve;
+  if (held) return { ...preserve, targetGroups: { status: 'skipped', reason: held } };
+  if (!later || later.status === 'skipped') return preserve;
+  const targetGroups =
+    later.targetGroups ?? { status: 'failed', error: String(later.error ?? 'Error'), cause: String(later.cause ?? '') };
+  const tg = targetGroups as { status?: string; error?: string };
+  const failed = preserve.status === 'failed' || tg.status === 'failed';
+  const causes = [
+    preserve.status === 'failed' ? String(preserve.cause ?? preserve.error ?? '') : null,
+    tg.status === 'failed' ? `target groups: ${String(tg.error ?? 'Error')}` : null,
+  ].filter((c): c is string => Boolean(c));
+  return {
+    ...preserve,
+    targetGroups,
+    status: failed ? 'failed' : preserve.status,
+    ...(failed ? { error: String(preserve.error ?? 'PreservationIncomplete'), cause: causes.join('; ') } : {}),
+  };
+}
+
+/** Open the gated-containment branch (if any) into the flat shape the outcome is decided on. */
+export function openGate(state: WorkflowState): OpenedState {
+  const all = state.branches;
+  const gate = all?.find(isGate);
+  const plain = all?.filter((b): b is BranchResult => !isGate(b));
+  if (!gate || !plain || !state.before) {
+    // A response that needed approval but whose containment branches never completed: its approval is closed as failed.
+    const f = state.failure;
+    const approval: ApprovalReport | undefined =
+      state.before?.approval?.required && !gate
+        ? {
+            status: 'failed',
+            applied: null,
+            decidedBy: 'cordon (the containment branches did not complete)',
+            reason: `${f?.Error ?? 'Error'}: ${short(f?.Cause, 300)}`,
+            decidedAt: null,
+            matchedTag: state.before.approval.matchedTag,
+          }
+        : undefined;
+    return { protect: state.protect, protectFailure: state.protectFailure, branches: plain, approval };
+  }
+  const plan = state.before.plan;
+  const approval = approvalReport(gate, state.before);
+  let gated: BranchResult[];
+  let held: string | undefined;
+  if (gate.approvalFailure) {
+    const f = gate.approvalFailure;
+    held = 'the approval could not be requested: the instance stays in service';
+    gated = GATED_ACTIONS.map((action) =>
+      plan[action]
+        ? { action, status: 'failed', error: f.Error ?? 'Error', cause: `not attempted: the approval could not be requested: ${f.Cause ?? ''}` }
+        : { action, status: 'skipped', reason: 'not requested' },
+    );
+  } else if (gate.approval && !gate.approval.approved) {
+    const a = gate.approval;
+    held = `containment declined at the approval gate by ${a.decidedBy}: the instance stays in service`;
+    gated = GATED_ACTIONS.map((action) =>
+      plan[action]
+        ? { action, status: 'declined', decidedBy: a.decidedBy, reason: a.reason, ...(a.timedOut ? { timedOut: true } : {}) }
+        : { action, status: 'skipped', reason: 'not requested' },
+    );
+  } else {
+    gated = (gate.branches ?? []).filter((b) => b.action !== 'preserve');
+  }
+  const later = gate.branches?.find((b) => b.action === 'preserve');
+  const branches = [
+    ...gated,
+    ...plain.map((b) => (b.action === 'preserve' ? (mergePreserve(b, later, held) ?? b) : b)),
+  ];
+  return {
+    protect: gate.protect ?? state.protect,
+    protectFailure: gate.protectFailure ?? state.protectFailure,
+    branches,
+    approval,
+  };
+}
 
 function short(text: string | undefined, max = 500): string {
   const t = text ?? '';
@@ -60,6 +216,7 @@ function leftInNote(leftIn: unknown): string {
 export function reportBranch(branch: z.infer<typeof Branch>): { report: ActionReport; failures: Failure[] } {
   const { action, status } = branch;
   if (status === 'skipped') return { report: { action, status: 'skipped', detail: branch }, failures: [] };
+  if (status === 'declined') return { report: { action, status: 'declined', detail: branch }, failures: [] };
   if (status === 'not-applicable') return { report: { action, status: 'not-applicable', detail: branch }, failures: [] };
   if (status === 'failed') {
     const failure = { action, error: String(branch.error ?? 'Error'), cause: short(String(branch.cause ?? '')) };
@@ -90,9 +247,22 @@ export interface Decision {
   actions: ActionReport[];
   failures: Failure[];
   summary: string;
+  /** Only for a response that went through the approval gate. */
+  approval?: ApprovalReport;
 }
 
-export function decideOutcome(state: WorkflowState): Decision {
+export function decideOutcome(raw: WorkflowState): Decision {
+  const opened = openGate(raw);
+  const state = { ...raw, protect: opened.protect, protectFailure: opened.protectFailure, branches: opened.branches };
+  const decision = decideOpened(state);
+  if (!opened.approval) return decision;
+  const a = opened.approval;
+  const who = a.status === 'timed-out' ? `no decision in time (onTimeout=${a.applied ?? ''})` : `${a.status} by ${a.decidedBy ?? 'unknown'}`;
+  const prefix = a.status === 'failed' ? '' : decision.outcome === 'declined' ? '' : `${who}; `;
+  return { ...decision, summary: `${prefix}${decision.summary}`, approval: a };
+}
+
+function decideOpened(state: WorkflowState & { branches: BranchResult[] | undefined }): Decision {
   const failures: Failure[] = [];
   const actions: ActionReport[] = [];
 
@@ -134,8 +304,19 @@ export function decideOutcome(state: WorkflowState): Decision {
     failures.push(...f);
   }
 
-  const requested = actions.filter((a) => a.status !== 'skipped');
+  const declined = actions.filter((a) => a.status === 'declined');
+  const requested = actions.filter((a) => a.status !== 'skipped' && a.status !== 'declined');
   const succeeded = requested.filter((a) => a.status === 'succeeded' || a.status === 'not-applicable');
+  if (declined.length > 0) {
+    const detail = declined[0]?.detail as { decidedBy?: string; reason?: string; timedOut?: boolean } | undefined;
+    const by = detail?.timedOut ? 'nobody decided before the approval timed out (onTimeout=deny)' : `declined by ${detail?.decidedBy ?? 'unknown'}: ${short(detail?.reason, 200)}`;
+    const failedNames = [...new Set(failures.map((f) => f.action))];
+    const summary =
+      `declined: ${declined.map((a) => a.action).join(', ')} not done, ${by}; the instance stays in service` +
+      (succeeded.length ? `; ${succeeded.map((a) => a.action).join(', ')} succeeded` : '') +
+      (failedNames.length ? `; ${failedNames.join(', ')} failed` : '');
+    return { outcome: 'declined', actions, failures, summary };
+  }
   const containmentSucceeded = requested.some((a) => CONTAINMENT_ACTIONS.has(a.action) && a.status === 'succeeded');
   const containmentRequested = requested.some((a) => CONTAINMENT_ACTIONS.has(a.action));
   let outcome: Outcome;

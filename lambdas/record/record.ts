@@ -15,7 +15,8 @@ import type { Log } from '../shared/handler';
 import { incidentIdFor, recordEvidence, recordResponseOutcome, releaseClaim, updateResponse } from '../shared/ledger';
 import { ResponseRequest, type Target } from '../shared/schemas';
 import { collectJournal, writeManifest } from '../shared/manifest';
-import { decideOutcome, WorkflowState, type Decision } from './outcome';
+import { closeApproval } from '../shared/approval';
+import { decideOutcome, openGate, WorkflowState, type Decision } from './outcome';
 
 const RawState = z.record(z.string(), z.unknown());
 
@@ -122,6 +123,8 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const state = WorkflowState.parse(input.state);
   const decision = decideOutcome(state);
+  // A gated response's protect result and approval are inside the gated-containment branch.
+  const opened = openGate(state);
   const awsCalls = collectJournal(input.state);
   const parsed = ResponseRequest.safeParse(state.request);
   const { ddb, s3 } = deps.factory.hub();
@@ -182,7 +185,8 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     summary: decision.summary,
     failures: decision.failures,
     actions: decision.actions,
-    protect: state.protect ?? null,
+    protect: opened.protect ?? null,
+    ...(decision.approval ? { approval: decision.approval } : {}),
     recordedAt: now,
   };
   const outcomeObject = await putJsonEvidence(s3, deps.config.evidenceBucket, `${prefix}outcome.json`, outcomeDocument);
@@ -194,7 +198,7 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     failures: decision.failures,
     // With their details (what the swap guarantees, original target-group registrations, …): release reads them here.
     actions: decision.actions.map((a) => ({ action: a.action, status: a.status, detail: withoutJournal(a.detail) })),
-    protect: withoutJournal(state.protect ?? null),
+    protect: withoutJournal(opened.protect ?? null),
     executionArn: input.executionArn,
     recordedAt: now,
     snapshotIds,
@@ -213,6 +217,8 @@ export async function recordOutcome(input: Extract<RecordInput, { step: 'outcome
     if (afterState && 'key' in afterState) {
       await recordEvidence(ddb, deps.config.ledgerTable, incidentId, request.requestId, 'afterState', afterState);
     }
+    // The wait is over: record what the gate applied, and drop the task token.
+    if (opened.approval) await closeApproval(ddb, deps.config.ledgerTable, incidentId, request.requestId, opened.approval, now);
   } else {
     // A repeat delivery (the incident belongs to another request), or a capture that failed: the incident's
     // status is not this response's to set. A failed capture gives its claim back.

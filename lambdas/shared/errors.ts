@@ -122,3 +122,51 @@ export function errorSummary(err: unknown): { error: string; cause: string } {
   if (err instanceof Error) return { error: err.name, cause: err.message.slice(0, 512) };
   return { error: 'Error', cause: String(err).slice(0, 512) };
 }
+
+// ---------------------------------------------------------------- the approval gate (lambdas/shared/approval.ts)
+
+/** No response has this id (or the ledger's byResponseId index has not caught up with one started a moment ago). */
+export class ResponseNotFoundError extends CordonError {
+  constructor(message: string) {
+    super('ResponseNotFoundError', message);
+  }
+}
+
+/** The response is not waiting for a decision: it needs none, or has not reached the approval gate yet. */
+export class ApprovalNotPendingError extends CordonError {
+  constructor(message: string) {
+    super('ApprovalNotPendingError', message);
+  }
+}
+
+/** Someone already decided (or the gate timed out): the first decision stands. */
+export class ApprovalAlreadyDecidedError extends CordonError {
+  constructor(
+    message: string,
+    /** approved, denied or timed-out */
+    readonly status: string,
+    readonly decidedBy: string | undefined,
+  ) {
+    super('ApprovalAlreadyDecidedError', message);
+  }
+}
+
+/** The decision came after the approval timeout: the configured `onTimeout` applies instead. */
+export class ApprovalExpiredError extends CordonError {
+  constructor(
+    message: string,
+    readonly expiresAt: string,
+  ) {
+    super('ApprovalExpiredError', message);
+  }
+}
+
+/**
+ * Step Functions no longer accepts a decision for this response (`TaskTimedOut`, `InvalidToken`,
+ * `TaskDoesNotExist`): the wait ended (timed out, or the execution stopped). Nothing was changed.
+ */
+export class ApprovalTaskClosedError extends CordonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ApprovalTaskClosedError', message, options);
+  }
+}

@@ -20,3 +20,20 @@ export function productionFactory(clients: ClientClasses, env: NodeJS.ProcessEnv
     instrument: (client) => tracer.captureAWSv3Client(client),
   });
 }
+
+/**
+ * The factory of a Lambda that acts on the hub's own resources only (the ledger, the topic): it has no
+ * `sts:AssumeRole`, so asking it for target-account clients is a programming error.
+ */
+export function hubOnlyFactory(clients: ClientClasses): ClientFactory {
+  const factory = createClientFactory({
+    clients,
+    partition: 'unused',
+    responderRoleName: 'unused',
+    instrument: (client) => tracer.captureAWSv3Client(client),
+  });
+  return {
+    hub: factory.hub,
+    forTarget: () => Promise.reject(new Error('this Lambda acts on the hub only: it may not assume CordonResponder')),
+  };
+}

@@ -25,9 +25,13 @@ export function incidentIdFor(target: Target): string {
   return `inc-${target.accountId}-${target.region}-${target.instanceId}`;
 }
 
-export type IncidentStatus = 'open' | 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'released';
+export type IncidentStatus = 'open' | 'contained' | 'partially-contained' | 'failed' | 'exempt' | 'released' | 'declined';
 
-/** A claim older than this on an incident still `open` is abandoned (its execution died before recording). */
+/**
+ * A claim older than this on an incident still `open` is abandoned (its execution died before recording).
+ * A response waiting at the approval gate holds its claim until the approval expires (`claimHeldUntil`),
+ * and this long after.
+ */
 export const STALE_CLAIM_MS = 60 * 60_000;
 
 export interface IncidentClaim {
@@ -109,13 +113,14 @@ export async function openIncident(
         TableName: table,
         Key: key,
         // previousStatus lets a request whose capture fails give the incident back as it found it.
-        UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
+        UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil',
         ...(force
           ? {}
           : {
               ConditionExpression:
                 'attribute_not_exists(activeRequestId) OR activeRequestId = :req OR #status IN (:failed, :exempt, :released) ' +
-                'OR (#status = :open AND claimedAt < :stale)',
+                'OR (#status = :open AND claimedAt < :stale AND attribute_not_exists(claimHeldUntil)) ' +
+                'OR (#status = :open AND claimHeldUntil < :stale)',
             }),
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -228,6 +233,28 @@ export async function recordResponseOutcome(
       ExpressionAttributeValues: { ':status': incidentStatus, ':now': now, ':req': requestId },
     }),
   );
+}
+
+/**
+ * Hold this request's claim on the incident until `until` (a response waiting at the approval gate):
+ * a repeat finding meanwhile is appended as a duplicate, not taken for an abandoned claim. Only its own claim.
+ */
+export async function holdClaim(ddb: DynamoDBDocumentClient, table: string, incidentId: string, requestId: string, until: string): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: incidentId, sk: INCIDENT_SK },
+        UpdateExpression: 'SET claimHeldUntil = :until',
+        ConditionExpression: 'activeRequestId = :req',
+        ExpressionAttributeValues: { ':until': until, ':req': requestId },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    return false;
+  }
 }
 
 /**

@@ -36,6 +36,36 @@ export const Plan = z.object(Object.fromEntries(ACTIONS.map((a) => [a, z.boolean
 >);
 export type Plan = z.infer<typeof Plan>;
 
+export const TagMatch = z.object({ key: z.string().min(1).max(128), value: z.string().max(256) }).strict();
+export type TagMatch = z.infer<typeof TagMatch>;
+
+/**
+ * The approval gate's decision for this response (docs/approval.md), made by CaptureBeforeState from
+ * the before-state tags. Present only when the gate is configured.
+ */
+export const ApprovalPlan = z.object({
+  /** True when the instance carries a configured tag and isolation or the role quarantine is planned. */
+  required: z.boolean(),
+  /** The configured tag the instance carries (the first, in configuration order), or null. */
+  matchedTag: TagMatch.nullable(),
+  timeoutSeconds: z.number().int().min(1).max(86400),
+  onTimeout: z.enum(['approve', 'deny']),
+});
+export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
+
+/**
+ * What the approval task ends with (`$.gated.approval`): the SendTaskSuccess output of a human decision
+ * (lambdas/shared/approval.ts), or the timeout policy applied by the state machine (`timedOut: true`).
+ */
+export const ApprovalResult = z.object({
+  approved: z.boolean(),
+  decidedBy: z.string(),
+  reason: z.string(),
+  decidedAt: z.string().optional(),
+  timedOut: z.boolean().optional(),
+});
+export type ApprovalResult = z.infer<typeof ApprovalResult>;
+
 /** What CaptureBeforeState returns into `$.before`. The full before-state is in S3 and the ledger. */
 export const BeforeSummary = z.object({
   incidentId: IncidentId,
@@ -54,6 +84,8 @@ export const BeforeSummary = z.object({
   settleSeconds: z.number().int().min(0),
   plan: Plan,
   beforeStateKey: z.string(),
+  /** Only when the approval gate is configured (lib/config.ts `approval.requiredForTags`). */
+  approval: ApprovalPlan.optional(),
 });
 export type BeforeSummary = z.infer<typeof BeforeSummary>;
 

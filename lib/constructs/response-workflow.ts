@@ -43,7 +43,9 @@ export interface ResponseWorkflowProps {
 /**
  * The response state machine (DESIGN.md §3): the ASL from `state-machines/`,
  * loaded with `DefinitionBody.fromFile` and one `definitionSubstitutions` entry
- * per responder placeholder. Logs at ALL (with execution data) to
+ * per responder placeholder, plus `Partition` for service-integration ARNs. The
+ * approval gate's callback task invokes `await-approval` like any responder, so
+ * the one `lambda:InvokeFunction` statement covers it. Logs at ALL (with execution data) to
  * `/aws/vendedlogs/states/cordon-response-<region>`, traces with X-Ray, and
  * alarms to the incident topic on failed, timed-out or throttled executions.
  */
@@ -72,6 +74,8 @@ export class ResponseWorkflow extends Construct {
       substitutions[spec.placeholder] = fn.functionArn;
       invoked.push(fn);
     }
+    // Service-integration ARNs (the approval gate's `lambda:invoke.waitForTaskToken`) name the partition.
+    substitutions.Partition = Stack.of(this).partition;
     for (const [key, value] of Object.entries(props.extraSubstitutions ?? {})) {
       if (key in substitutions) {
         throw new Error(`ResponseWorkflow ${id}: extraSubstitutions.${key} collides with a function placeholder; rename it`);

@@ -29,6 +29,7 @@ describe('parseConfig defaults', () => {
       snapshotMaxHours: 24,
       notificationEmails: [],
       logRetentionDays: 365,
+      approval: { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
     });
   });
 
@@ -65,6 +66,17 @@ describe('parseConfig defaults', () => {
     expect(parseConfig('{"severityThreshold":7}', NO_ENV).severityThreshold).toBe(7);
   });
 
+  it('takes the approval gate with its defaults filled in', () => {
+    const config = parseConfig({ approval: { requiredForTags: [{ key: 'env', value: 'production' }] } }, NO_ENV);
+
+    expect(config.approval).toEqual({ requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 1800, onTimeout: 'approve' });
+    expect(parseConfig({ approval: { timeoutSeconds: 600, onTimeout: 'deny' } }, NO_ENV).approval).toEqual({
+      requiredForTags: [],
+      timeoutSeconds: 600,
+      onTimeout: 'deny',
+    });
+  });
+
   it('keeps the hub out of memberAccounts', () => {
     const config = parseConfig({ hubAccount: '111111111111', memberAccounts: ['111111111111', '222222222222'] }, NO_ENV);
 
@@ -91,6 +103,23 @@ describe('parseConfig rejects bad fields, naming the field', () => {
     [{ logRetentionDays: 100 }, 'logRetentionDays: must be one of the CloudWatch Logs retention periods'],
     [{ findingTypes: { allow: ['Recon:EC2/Portscan'], deny: ['Recon:EC2/Portscan'] } }, 'findingTypes: allow and deny both name'],
     [{ memberAcounts: ['111111111111'] }, 'memberAcounts'],
+    [{ approval: { timeoutSeconds: 30 } }, 'approval.timeoutSeconds: must be at least 60'],
+    [{ approval: { timeoutSeconds: 86401 } }, 'approval.timeoutSeconds: must be at most 86400'],
+    [{ approval: { timeoutSeconds: 90.5 } }, 'approval.timeoutSeconds: must be a whole number'],
+    [{ approval: { onTimeout: 'ask-again' } }, 'approval.onTimeout:'],
+    [{ approval: { requiredForTags: [{ key: '', value: 'production' }] } }, 'approval.requiredForTags.0.key: must not be empty'],
+    [{ approval: { requiredForTags: [{ key: 'env' }] } }, 'approval.requiredForTags.0.value:'],
+    [{ approval: { requiredForTags: [{ key: 'env', value: 'prod', match: 'prefix' }] } }, 'approval.requiredForTags.0'],
+    [{ approval: { requiredForTags: [{ key: 'env', value: 'prod' }, { key: 'env', value: 'prod' }] } }, 'approval.requiredForTags: must not repeat a tag'],
+    [{ approval: { requiredForTags: [{ key: 'env', value: 'prod' }], timeout: 600 } }, 'approval'],
+    [
+      { approval: { requiredForTags: [{ key: 'env', value: 'prod' }, { key: 'cordon:exempt', value: 'true' }] } },
+      'approval.requiredForTags.1: cordon:exempt=true is the exemption tag',
+    ],
+    [
+      { exemptionTag: { key: 'ir:skip', value: 'yes' }, approval: { requiredForTags: [{ key: 'ir:skip', value: 'yes' }] } },
+      'approval.requiredForTags.0: ir:skip=yes is the exemption tag',
+    ],
   ])('%j', (raw, expected) => {
     expect(() => parseConfig(raw, NO_ENV)).toThrow(`Invalid cordon config: `);
     expect(() => parseConfig(raw, NO_ENV)).toThrow(expected);

@@ -136,7 +136,8 @@ describe('response workflow', () => {
     // Act
     const tasks = taskStates(definition);
     const resolved = tasks.map(({ name, state }) => {
-      const ref = state.Resource === 'arn:aws:states:::lambda:invoke' ? state.Parameters?.FunctionName : state.Resource;
+      const integration = /^arn:(aws|\$\{Partition\}):states:::lambda:invoke(\.waitForTaskToken)?$/.test(String(state.Resource));
+      const ref = integration ? state.Parameters?.FunctionName : state.Resource;
       const placeholder = /^\$\{(\w+)\}$/.exec(String(ref))?.[1];
       return { name, arn: placeholder ? flatten(substitutions[placeholder]) : String(ref) };
     });

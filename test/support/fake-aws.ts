@@ -8,6 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,6 +24,7 @@ const CLIENTS: Array<[string, unknown]> = [
   ['dynamodb', DynamoDBDocumentClient],
   ['s3', S3Client],
   ['sns', SNSClient],
+  ['states', SFNClient],
 ];
 
 type Credentials = () => Promise<{ accountId?: string }>;

@@ -1,65 +1,47 @@
 /**
- * Runs the real response ASL (state-machines/response.asl.json) in
- * aws-local-stepfunctions with the real Lambda handlers, over a test client
- * factory. Wait states and retry intervals are overridden to zero so runs take
- * milliseconds; their definitions are still what executes.
+ * Runs the real response ASL (state-machines/response.asl.json) in aws-local-stepfunctions with
+ * the real Lambda handlers, over a test client factory: the simulator's runner
+ * (bin/simulator/workflow.ts) with no clock, so Wait states and retry intervals take no time.
+ *
+ * The approval gate's callback task is emulated by that runner (aws-local-stepfunctions 3 has no
+ * service integrations and no `$$.Task.Token`): the real await-approval handler runs, then the task
+ * waits until FakeAws settles the token (SendTaskSuccess / SendTaskFailure), or until the engine's
+ * own TimeoutSecondsPath timer fires. `onCallback` lets a test act while the task waits.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
-
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-import { RESPONDERS } from '../../lib/responders';
 import type { ClientFactory } from '../../lambdas/shared/clients';
-import { silentLog } from '../../lambdas/shared/handler';
-import * as captureState from '../../lambdas/capture-state/handler';
-import * as collectEvidence from '../../lambdas/collect-evidence/handler';
-import * as preserve from '../../lambdas/preserve/handler';
-import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
-import * as flowLogs from '../../lambdas/flow-logs/handler';
-import * as isolate from '../../lambdas/isolate/handler';
-import * as protect from '../../lambdas/protect/handler';
-import * as quarantineRole from '../../lambdas/quarantine-role/handler';
-import * as record from '../../lambdas/record/handler';
-import * as snapshot from '../../lambdas/snapshot/handler';
+import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
+import {
+  functionArn,
+  loadDefinition as loadAsl,
+  RESPONSE_ASL,
+  responseHandlers,
+  runExecution,
+  type CallbackBroker,
+  type CallbackContext,
+  type ExecutionRun,
+  type HubSettings,
+  type Invoke,
+} from '../../bin/simulator/workflow';
 
-export const ASL_PATH = join(__dirname, '..', '..', 'state-machines', 'response.asl.json');
+export { allStates, CALLBACK_RESOURCE } from '../../bin/simulator/workflow';
+export type { CallbackBroker, CallbackContext };
+
+export const ASL_PATH = RESPONSE_ASL;
 export const LEDGER = 'cordon-ledger';
 export const BUCKET = 'cordon-evidence';
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:cordon';
-
-const functionArn = (name: string) => `arn:aws:lambda:us-east-1:111122223333:function:cordon-${name}`;
-
-/** The ASL with each `${Placeholder}` replaced by its function's ARN, as CDK's definitionSubstitutions does. */
-export function loadDefinition(): Record<string, unknown> {
-  let text = readFileSync(ASL_PATH, 'utf8');
-  for (const r of RESPONDERS) {
-    if (r.placeholder) text = text.split(`\${${r.placeholder}}`).join(functionArn(r.name));
-  }
-  if (/\$\{[A-Za-z]+\}/.test(text)) throw new Error('unsubstituted placeholder left in the ASL');
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-interface AslState {
-  Type: string;
-  Resource?: string;
-  Branches?: Array<{ States: Record<string, AslState> }>;
-  ItemProcessor?: { States: Record<string, AslState> };
-  Iterator?: { States: Record<string, AslState> };
-}
-
-/** Every state in the definition, including those inside Parallel branches and Map processors. */
-export function allStates(states: Record<string, AslState>): Array<[string, AslState]> {
-  return Object.entries(states).flatMap(([name, s]) => [
-    [name, s] as [string, AslState],
-    ...(s.Branches ?? []).flatMap((b) => allStates(b.States)),
-    ...allStates((s.ItemProcessor ?? s.Iterator)?.States ?? {}),
-  ]);
-}
-
 export const HUB_ACCOUNT = '111122223333';
 export const evidenceKeyArn = (hub: string) => `arn:aws:kms:us-east-1:${hub}:key/0b3f0c1e-evidence`;
+
+/** Where the test functions "live": their ARNs are what the ASL's placeholders become. */
+export const TEST_HUB = { hubAccountId: HUB_ACCOUNT, region: 'us-east-1' } as const;
+export const arnFor = (name: string) => functionArn(TEST_HUB, name);
+
+/** The ASL with each `${Placeholder}` replaced, as CDK's definitionSubstitutions does. */
+export function loadDefinition(): Record<string, unknown> {
+  return loadAsl(ASL_PATH, arnFor);
+}
 
 export interface WorkflowOptions {
   readonly factory: ClientFactory;
@@ -72,108 +54,45 @@ export interface WorkflowOptions {
   readonly settleSeconds?: number;
   readonly revokeSessions?: RevokeSessionsMode;
   readonly now?: () => Date;
+  /** The approval gate (capture-state's config). @default - no gate */
+  readonly approval?: ApprovalPolicy;
+  /** Where callback tokens are settled (FakeAws). Required only for runs that reach the approval gate. */
+  readonly callbacks?: CallbackBroker;
+  /** Called while the callback task waits, after its function returned. */
+  readonly onCallback?: (context: CallbackContext) => Promise<void> | void;
 }
 
-type Invoke = (event: unknown) => Promise<unknown>;
+/** The hub settings the test handlers run with. */
+export function testHub(o: Pick<WorkflowOptions, 'hubAccountId' | 'settleSeconds' | 'revokeSessions' | 'approval'> = {}): HubSettings {
+  const hub = o.hubAccountId ?? HUB_ACCOUNT;
+  return {
+    hubAccountId: hub,
+    region: 'us-east-1',
+    ledgerTable: LEDGER,
+    evidenceBucket: BUCKET,
+    topicArn: TOPIC,
+    evidenceKeyArn: evidenceKeyArn(hub),
+    settleSeconds: o.settleSeconds ?? 15,
+    revokeSessions: o.revokeSessions ?? 'auto',
+    tcpEstablishedTimeout: 60,
+    snapshotMaxHours: 24,
+    ...(o.approval ? { approval: o.approval } : {}),
+  };
+}
 
 export function handlersByFunction(o: WorkflowOptions): Record<string, Invoke> {
-  const { now } = o;
-  const f = (name: string): ClientFactory => o.factoryFor?.(name) ?? o.factory;
-  return {
-    'capture-state': captureState.createHandler(() => ({
-      factory: f('capture-state'),
-      now,
-      config: {
-        ledgerTable: LEDGER,
-        evidenceBucket: BUCKET,
-        exemptTagKey: 'cordon:exempt',
-        exemptTagValue: 'true',
-        settleSeconds: o.settleSeconds ?? 15,
-        partition: 'aws',
-      },
-    })),
-    protect: protect.createHandler(() => ({ factory: f('protect') })),
-    preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
-    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: { evidenceBucket: BUCKET } })),
-    'share-snapshot': shareSnapshot.createHandler(() => ({
-      factory: f('share-snapshot'),
-      now,
-      config: { hubAccountId: o.hubAccountId ?? HUB_ACCOUNT, evidenceKeyArn: evidenceKeyArn(o.hubAccountId ?? HUB_ACCOUNT), maxHours: 24, pollSeconds: 60 },
-    })),
-    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: 60 } })),
-    'quarantine-role': quarantineRole.createHandler(() => ({
-      factory: f('quarantine-role'),
-      now,
-      sleep: async () => undefined,
-      config: { revokeSessions: o.revokeSessions ?? 'auto' },
-    })),
-    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: { bucketArn: `arn:aws:s3:::${BUCKET}` } })),
-    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: { maxHours: 24, pollSeconds: 60 } })),
-    record: record.createHandler(() => ({
-      factory: f('record'),
-      now,
-      log: silentLog,
-      config: { ledgerTable: LEDGER, evidenceBucket: BUCKET, topicArn: TOPIC },
-    })),
-  };
+  return responseHandlers(testHub(o), (name) => o.factoryFor?.(name) ?? o.factory, o.now);
 }
 
-export interface WorkflowRun {
-  status: 'SUCCEEDED' | 'FAILED';
-  output?: Record<string, unknown>;
-  error?: { name: string; message: string };
-  events: EventLog[];
-  /** StateEntered + StateRetried: what Step Functions bills as state transitions (approximately). */
-  transitions: number;
-  entered: string[];
-}
+export type WorkflowRun = ExecutionRun;
 
 export async function runWorkflow(input: unknown, options: WorkflowOptions): Promise<WorkflowRun> {
-  const definition = loadDefinition();
-  const byFunction = handlersByFunction(options);
-  const byArn = new Map(RESPONDERS.map((r) => [functionArn(r.name), byFunction[r.name]]));
-  const taskHandlers: Record<string, Invoke> = {};
-  const waitOverrides: Record<string, number> = {};
-  const retryOverrides: Record<string, number> = {};
-  for (const [name, state] of allStates(definition.States as Record<string, AslState>)) {
-    if (state.Type === 'Task') {
-      const fn = byArn.get(state.Resource ?? '');
-      if (!fn) throw new Error(`state ${name} calls ${state.Resource}, which has no local handler`);
-      taskHandlers[name] = fn;
-      retryOverrides[name] = 0;
-    }
-    if (state.Type === 'Wait') waitOverrides[name] = 0;
-  }
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
-    context: { Execution: { Id: options.executionId ?? 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test' } },
+  return runExecution(input, {
+    definition: loadDefinition(),
+    handlers: handlersByFunction(options),
+    arnFor,
+    executionId: options.executionId ?? 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test',
+    ...(options.callbacks ? { callbacks: options.callbacks } : {}),
+    ...(options.onCallback ? { onCallback: options.onCallback } : {}),
   });
-  const events: EventLog[] = [];
-  const collecting = (async () => {
-    for await (const e of execution.eventLogs) events.push(e);
-  })();
-  let status: WorkflowRun['status'] = 'SUCCEEDED';
-  let output: Record<string, unknown> | undefined;
-  let error: WorkflowRun['error'];
-  try {
-    output = (await execution.result) as Record<string, unknown>;
-  } catch (err) {
-    status = 'FAILED';
-    const e = err as Error;
-    error = { name: e.name, message: e.message };
-  }
-  await collecting;
-  // The engine throws a generic ExecutionError; the ExecutionFailed event carries the Fail state's Error and Cause.
-  const failed = events.find((e) => e.type === 'ExecutionFailed') as { Error?: string; Cause?: string } | undefined;
-  if (error && failed?.Error) error = { name: failed.Error, message: failed.Cause ?? error.message };
-  const entered = events.filter((e) => e.type === 'StateEntered').map((e) => (e as { state: { name: string } }).state.name);
-  return {
-    status,
-    output,
-    error,
-    events,
-    transitions: events.filter((e) => e.type === 'StateEntered' || e.type === 'StateRetried').length,
-    entered,
-  };
 }

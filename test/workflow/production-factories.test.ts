@@ -38,6 +38,9 @@ const ENV = {
   FLOW_LOG_BUCKET_ARN: 'arn:aws:s3:::cordon-evidence',
   EVIDENCE_KEY_ARN: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3f0c1e-evidence`,
   TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+  APPROVAL_REQUIRED_FOR_TAGS: '[]',
+  APPROVAL_TIMEOUT_SECONDS: '1800',
+  APPROVAL_ON_TIMEOUT: 'approve',
 };
 
 const PRODUCTION: Record<string, { productionDeps: (env: NodeJS.ProcessEnv) => { factory: ClientFactory } }> = {

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createHandler } from '../../../lambdas/capture-state/handler';
+import { approvalFromEnv, createHandler } from '../../../lambdas/capture-state/handler';
 import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
@@ -328,7 +328,7 @@ describe('captureBeforeState: happy path', () => {
     expect(ddbMock).toHaveReceivedNthCommandWith(3, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'INCIDENT' },
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil',
     });
     const claim = ddbMock.commandCalls(UpdateCommand)[1];
     expect(claim?.args[0].input.ConditionExpression).toContain('attribute_not_exists(activeRequestId)');
@@ -344,7 +344,7 @@ describe('captureBeforeState: happy path', () => {
     await captureBeforeState(request({ source: 'manual' }), deps);
 
     const claim = ddbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
-    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open');
+    expect(claim?.UpdateExpression).toBe('SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil');
     expect(claim?.ConditionExpression).toBeUndefined();
   });
 
@@ -561,5 +561,93 @@ describe('captureBeforeState: another request owns the incident', () => {
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
     expect(asMock).not.toHaveReceivedAnyCommand();
     noResponseWritten();
+  });
+});
+
+describe('captureBeforeState: the approval gate', () => {
+  const PRODUCTION = { requiredForTags: [{ key: 'tier', value: 'db' }, { key: 'env', value: 'production' }], timeoutSeconds: 900, onTimeout: 'deny' as const };
+  const tagged = (tags: Array<{ Key: string; Value: string }>) => instance({ Tags: [{ Key: 'Name', Value: 'web-1' }, ...tags] });
+
+  it('requires approval for an instance carrying a configured tag, from the captured before-state', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
+
+    expect(summary.approval).toEqual({ required: true, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 900, onTimeout: 'deny' });
+  });
+
+  it('matches key and value exactly: another value, or the value under another key, needs no approval', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'Production' }, { Key: 'stage', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
+
+    expect(summary.approval).toEqual({ required: false, matchedTag: null, timeoutSeconds: 900, onTimeout: 'deny' });
+  });
+
+  it('needs no approval when only evidence is asked for: evidence never waits', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request({ source: 'manual', actions: ['snapshot', 'flowLogs'] }), {
+      ...deps,
+      config: { ...deps.config, approval: PRODUCTION },
+    });
+
+    expect(summary.approval).toMatchObject({ required: false, matchedTag: { key: 'env', value: 'production' } });
+  });
+
+  it('needs no approval for an exempt instance: nothing is contained', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }, { Key: 'cordon:exempt', Value: 'true' }]));
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
+
+    expect(summary.exempt).toBe(true);
+    expect(summary.approval?.required).toBe(false);
+  });
+
+  it('decides from the before-state the ledger kept: a retried capture decides as the first one did', async () => {
+    // Prepare: the first capture saw the tag; by the retry someone has removed it
+    awsHas(tagged([]));
+    ledger({
+      firstResponse: {
+        before: {
+          attributes: {},
+          autoScaling: null,
+          iamInstanceProfile: null,
+          networkInterfaces: [],
+          volumes: [],
+          tags: { Name: 'web-1', env: 'production' },
+        },
+        evidence: { beforeState: { key: KEY } },
+      },
+    });
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
+
+    expect(summary.approval?.required).toBe(true);
+  });
+
+  it('adds nothing when the gate is not configured', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: { ...PRODUCTION, requiredForTags: [] } } });
+
+    expect(summary.approval).toBeUndefined();
+  });
+});
+
+describe('approvalFromEnv', () => {
+  it('reads the gate the hub stack configures, and no tags means no gate', () => {
+    expect(
+      approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[{"key":"env","value":"production"}]', APPROVAL_TIMEOUT_SECONDS: '600', APPROVAL_ON_TIMEOUT: 'deny' }),
+    ).toEqual({ requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 600, onTimeout: 'deny' });
+    expect(approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[]' })).toBeUndefined();
+  });
+
+  it('fails loudly on a missing or malformed setting instead of dropping the gate', () => {
+    expect(() => approvalFromEnv({})).toThrow('Environment variable APPROVAL_REQUIRED_FOR_TAGS is not set');
+    expect(() => approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[{"key":"env"}]', APPROVAL_TIMEOUT_SECONDS: '600', APPROVAL_ON_TIMEOUT: 'deny' })).toThrow();
+    expect(() =>
+      approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[{"key":"env","value":"prod"}]', APPROVAL_TIMEOUT_SECONDS: '600', APPROVAL_ON_TIMEOUT: 'maybe' }),
+    ).toThrow();
   });
 });

@@ -15,7 +15,8 @@ const NOW = '2025-06-01T12:00:00.000Z';
 const KEY = { pk: INCIDENT, sk: INCIDENT_SK };
 const CLAIM_CONDITION =
   'attribute_not_exists(activeRequestId) OR activeRequestId = :req OR #status IN (:failed, :exempt, :released) ' +
-  'OR (#status = :open AND claimedAt < :stale)';
+  'OR (#status = :open AND claimedAt < :stale AND attribute_not_exists(claimHeldUntil)) ' +
+  'OR (#status = :open AND claimHeldUntil < :stale)';
 
 const FINDING = {
   id: 'b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7',
@@ -91,7 +92,7 @@ describe('openIncident', () => {
     expect(claimUpdate).toEqual({
       TableName: TABLE,
       Key: KEY,
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil',
       ConditionExpression: CLAIM_CONDITION,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -130,7 +131,7 @@ describe('openIncident', () => {
     expect(claimUpdate).toEqual({
       TableName: TABLE,
       Key: KEY,
-      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open',
+      UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':req': 'req-1', ':now': NOW, ':open': 'open' },
       ReturnValues: 'ALL_NEW',
@@ -180,7 +181,7 @@ describe('openIncident', () => {
   it('reports a lost claim with the owner and status, read strongly consistently', async () => {
     // Prepare: another request is containing this instance
     ddbMock
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil' })
       .rejects(conditionalCheckFailed());
     ddbMock.on(GetCommand).resolves({
       Item: { ...KEY, activeRequestId: 'req-0', status: 'contained', deliveryCount: 3 },
@@ -199,7 +200,7 @@ describe('openIncident', () => {
 
   it('rethrows a claim error other than the condition', async () => {
     ddbMock
-      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open' })
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil' })
       .rejects(awsError('AccessDeniedException'));
 
     const err = await rejectionOf(openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW));
