@@ -306,11 +306,14 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
 export const RESPONSE_LABELS: WorkflowLabels = {
   top: 'response',
   labels: {
+    OpenGate: 'approval',
     ShouldIsolate: 'isolate',
     IsolateEachInterface: 'isolate',
     ShouldQuarantineRole: 'quarantine',
     ShouldEnableFlowLogs: 'flow logs',
     ShouldSnapshot: 'snapshots',
+    ShouldHoldTargetGroups: 'preserve',
+    ShouldLeaveTargetGroups: 'preserve',
     PreserveInstance: 'preserve',
     CollectEvidence: 'collect evidence',
     ShareSnapshots: 'share',

@@ -20,7 +20,18 @@ import { simClientFactory, simSend, type SimAttempt, type SimNetwork } from './c
 import { ASSUMPTIONS, judgeFlow, type FlowVerdict } from './conntrack';
 import { addWebInstance, buildEstate, Scenario, type BuiltInstance, type Estate, type ScenarioInput, type Target } from './scenario';
 import { TokenBuckets } from './throttle';
-import { functionArn, loadDefinition, RESPONSE_ASL, responseHandlers, runExecution, type ExecutionRun, type HubSettings, type StepRecord } from './workflow';
+import {
+  functionArn,
+  loadDefinition,
+  RELEASE_ASL,
+  releaseHandlers,
+  RESPONSE_ASL,
+  responseHandlers,
+  runExecution,
+  type ExecutionRun,
+  type HubSettings,
+  type StepRecord,
+} from './workflow';
 
 export interface Check {
   readonly name: string;
@@ -83,6 +94,8 @@ export interface Simulation {
   readonly hub: HubSettings;
   readonly steps: ReadonlyArray<StepRecord & { execution: string }>;
   readonly clock: SimClock;
+  /** Release a response in the same simulated account, on the same clock (the release workflow, real handlers). */
+  readonly release: (request: { releaseId: string; responseId: string; reason: string; requestedBy: string }) => Promise<ExecutionRun>;
 }
 
 const STATE_MACHINE = 'cordon-response';
@@ -230,7 +243,32 @@ export async function simulate(event: unknown, scenarioInput: ScenarioInput = {}
     throttled,
     ok: executions.length > 0 && executions.every((e) => e.checks.every((c) => c.pass !== false)),
   };
-  return { report, world, estate, instances, hub, steps, clock };
+  const release: Simulation['release'] = async (request) => {
+    const definition = loadDefinition(RELEASE_ASL, (name) => functionArn(hub, name));
+    const handlers = releaseHandlers(hub, factoryFor, () => clock.now(), (ms) => clock.sleep(ms));
+    const saved = Math.random;
+    Math.random = seededRandom(scenario.seed ^ 0x7e1ea5e);
+    try {
+      return await clock.run(
+        runExecution(
+          { ...request, source: 'manual' },
+          {
+            definition,
+            handlers,
+            arnFor: (name) => functionArn(hub, name),
+            executionId: `arn:aws:states:${place.region}:${hubAccountId}:execution:cordon-release:${request.releaseId}`,
+            clock,
+            random,
+            invokeOverheadMs: scenario.invokeOverheadMs,
+            onStep: (step) => steps.push({ ...step, execution: request.releaseId }),
+          },
+        ),
+      );
+    } finally {
+      Math.random = saved;
+    }
+  };
+  return { report, world, estate, instances, hub, steps, clock, release };
 }
 
 interface JudgeInput {

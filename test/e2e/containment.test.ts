@@ -251,3 +251,71 @@ describe('the connection-tracking model', () => {
     expect(judgeFlow({ ...base, protocol: 'tcp', via: 'direct', family: 6, remote: '2001:db8::1' }, history, 'optimistic', 600_000).cutAt).toBeUndefined();
   });
 });
+
+describe('contain, then release', () => {
+  /** What release must give back: per ENI its groups and effective tracking timeout; the profile; the instance attributes. */
+  function observable(sim: Simulation) {
+    const instance = sim.world.instances.get(INSTANCE);
+    const association = [...sim.world.associations.values()].find((a) => a.instanceId === INSTANCE && a.state === 'associated');
+    return {
+      enis: (instance?.enis ?? []).map((id) => {
+        const eni = sim.world.enis.get(id);
+        return { id, groups: [...(eni?.groups ?? [])], tcpEstablishedTimeout: eni?.conntrack?.TcpEstablishedTimeout ?? 432_000 };
+      }),
+      profileArn: association?.profileArn,
+      disableApiTermination: instance?.disableApiTermination,
+      shutdownBehavior: instance?.shutdownBehavior,
+    };
+  }
+
+  it('restores the exact before-state, keeps every snapshot and evidence object, and records who released it and why', async () => {
+    const sim = await run();
+    const responseId = sim.report.executions[0]?.responseId as string;
+    // The before-state, as the estate was built (the first entry of each ENI's history) and as capture-state recorded it.
+    const built = sim.instances.get(INSTANCE);
+    const before = {
+      enis: (built?.enis ?? []).map((id) => ({ id, groups: [...((sim.world.eniHistory.get(id) ?? [])[0]?.groups ?? [])], tcpEstablishedTimeout: 432_000 })),
+      profileArn: `arn:aws:iam::${MEMBER}:instance-profile/web-profile`,
+      disableApiTermination: false,
+      shutdownBehavior: 'stop',
+    };
+    expect(observable(sim)).not.toEqual(before);
+    const snapshotsBefore = [...sim.world.snapshots.keys()].sort();
+    const evidenceBefore = [...sim.world.objects.keys()].filter((k) => k.includes(INCIDENT)).sort();
+
+    const released = await sim.release({
+      releaseId: 'rel-e2e-0001',
+      responseId,
+      reason: 'Imaged and rebuilt; returning the instance to its owner',
+      requestedBy: 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice',
+    });
+    expect(released.status).toBe('SUCCEEDED');
+    expect(observable(sim)).toEqual(before);
+    // Its credentials are no longer denied by cordon; the neighbour's never were.
+    expect(sim.world.credentialsDenied('web-role', INSTANCE, new Date(sim.clock.millis()))).toBe(false);
+    // Evidence never goes: every snapshot and every object is still there, plus the release's own record.
+    expect([...sim.world.snapshots.keys()].sort()).toEqual(snapshotsBefore);
+    const evidenceAfter = [...sim.world.objects.keys()].filter((k) => k.includes(INCIDENT));
+    expect(evidenceAfter).toEqual(expect.arrayContaining(evidenceBefore));
+    expect(evidenceAfter.some((k) => k.includes('/releases/rel-e2e-0001/'))).toBe(true);
+    const incident = sim.world.item(INCIDENT, 'INCIDENT');
+    expect(incident?.status).toBe('released');
+    expect(incident?.releasedBy).toBe('arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice');
+    expect(incident?.releaseReason).toBe('Imaged and rebuilt; returning the instance to its owner');
+  });
+
+  it('refuses a second release of the same response, touching nothing', async () => {
+    const sim = await run();
+    const responseId = sim.report.executions[0]?.responseId as string;
+    const requestedBy = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice';
+    await sim.release({ releaseId: 'rel-e2e-0002', responseId, reason: 'first', requestedBy });
+    const after = observable(sim);
+    const calls = sim.world.calls.length;
+    const again = await sim.release({ releaseId: 'rel-e2e-0003', responseId, reason: 'second', requestedBy });
+    expect(again.status).toBe('FAILED');
+    expect(again.error?.name).toBe('IncidentNotContainedError');
+    expect(observable(sim)).toEqual(after);
+    const mutating = sim.world.calls.slice(calls).filter((c) => ['ec2', 'iam'].includes(c.service) && !/^(Describe|Get|List)/.test(c.command));
+    expect(mutating).toEqual([]);
+  });
+});

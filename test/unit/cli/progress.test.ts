@@ -30,8 +30,13 @@ describe('response ASL lanes', () => {
 
   it('labels every Parallel branch and Map of state-machines/response.asl.json (a renamed state fails here)', () => {
     const starts = contain.Branches.map((b) => b.StartAt);
-    expect(starts.map((s) => RESPONSE_LABELS.labels[s])).toEqual(['isolate', 'quarantine', 'flow logs', 'snapshots', 'preserve', 'collect evidence']);
+    expect(starts.map((s) => RESPONSE_LABELS.labels[s])).toEqual(['approval', 'flow logs', 'snapshots', 'preserve', 'collect evidence']);
     const index = laneIndex(responseDefinition, RESPONSE_LABELS);
+    // Behind the approval gate, a nested Parallel: isolation, role quarantine, and leaving target groups.
+    expect(index.get('PrepareIsolationGroups')?.lane).toBe('isolate');
+    expect(index.get('QuarantineRole')?.lane).toBe('quarantine');
+    expect(index.get('LeaveTargetGroups')?.lane).toBe('preserve');
+    expect(index.get('AwaitApproval')?.lane).toBe('approval');
     const maps = [...index.entries()].filter(([, info]) => info.type === 'Map').map(([name]) => name);
     expect(maps.sort()).toEqual(['IsolateEachInterface', 'ShareSnapshots']);
     for (const name of maps) expect(RESPONSE_LABELS.labels[name]).toBeDefined();
