@@ -28,7 +28,8 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: 'run a finding through the real workflow against a simulated AWS account; calls no AWS',
     load: async () => (require('./simulate') as typeof import('./simulate')).simulateCommand,
   },
-  // approve / deny (the approval gate) are added here.
+  approve: { summary: 'approve a response waiting at the approval gate', load: async () => (require('./decide') as typeof import('./decide')).approve },
+  deny: { summary: 'deny a response waiting at the approval gate', load: async () => (require('./decide') as typeof import('./decide')).deny },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
