@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handleApiEvent, MAX_BODY_BYTES, type ApiDeps, type ApiResult } from '../../../lambdas/api/api';
@@ -9,6 +8,7 @@ import { createHandler, loadApiConfig } from '../../../lambdas/api/handler';
 import { DEFAULT_INTAKE_POLICY, IntakePolicy } from '../../../lambdas/intake/decide';
 import { executionName } from '../../../lambdas/shared/executions';
 import type { Log } from '../../../lambdas/shared/handler';
+import { CALLER as SIGNER, proxyEvent, type EventOptions } from '../../support/api-events';
 import { awsError, FAKE_CREDENTIALS, HUB_REGION } from '../support/clients';
 
 const sfnMock = mockClient(SFNClient);
@@ -17,7 +17,7 @@ const ddbMock = mockClient(DynamoDBDocumentClient);
 const RESPONSE_SM = 'arn:aws:states:us-east-1:111122223333:stateMachine:cordon-response';
 const RELEASE_SM = 'arn:aws:states:us-east-1:111122223333:stateMachine:cordon-release';
 const TABLE = 'cordon-ledger';
-const CALLER = 'arn:aws:sts::111122223333:assumed-role/SoarPlatform/soar-run-42';
+const CALLER = SIGNER;
 const NEW_ID = '5f0c7a9e-2b1d-4c3e-8f6a-0d9e8c7b6a51';
 const RESPONSE_ID = '9d2f4b1a-7c3e-4e5f-a6b7-c8d9e0f1a2b3';
 const INCIDENT = 'inc-111122223333-us-east-1-i-0123456789abcdef0';
@@ -50,67 +50,6 @@ function deps(policy: IntakePolicy = DEFAULT_INTAKE_POLICY): ApiDeps & { log: Re
     log: recordingLog(),
     newId: () => NEW_ID,
   };
-}
-
-interface EventOptions {
-  readonly id?: string;
-  /** An object is sent as JSON; a string as it is. */
-  readonly body?: unknown;
-  readonly headers?: Record<string, string>;
-  /** null: no caller identity in the context. */
-  readonly userArn?: string | null;
-  readonly base64?: boolean;
-}
-
-/** An API Gateway REST proxy event as IAM auth delivers it. */
-function proxyEvent(method: 'GET' | 'POST', resource: string, options: EventOptions = {}): APIGatewayProxyEvent {
-  const id = options.id;
-  const path = resource.replace('{id}', encodeURIComponent(id ?? ''));
-  const text =
-    options.body === undefined ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  return {
-    resource,
-    path,
-    httpMethod: method,
-    headers: options.headers ?? (text === null ? {} : { 'Content-Type': 'application/json' }),
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: id === undefined ? null : { id },
-    stageVariables: null,
-    body: text !== null && options.base64 ? Buffer.from(text).toString('base64') : text,
-    isBase64Encoded: options.base64 ?? false,
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'a1b2c3d4e5',
-      authorizer: null,
-      httpMethod: method,
-      path: `/prod${path}`,
-      protocol: 'HTTP/1.1',
-      requestId: 'c0ffee00-1111-2222-3333-444455556666',
-      requestTimeEpoch: 0,
-      resourceId: 'abc123',
-      resourcePath: resource,
-      stage: 'prod',
-      identity: {
-        accessKey: 'ASIAEXAMPLEEXAMPLE',
-        accountId: '111122223333',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'AROAEXAMPLEEXAMPLE:soar-run-42',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '203.0.113.10',
-        user: 'AROAEXAMPLEEXAMPLE:soar-run-42',
-        userAgent: 'soar/1.0',
-        userArn: options.userArn === undefined ? CALLER : options.userArn,
-      },
-    },
-  } as APIGatewayProxyEvent;
 }
 
 const START = '/v1/responses';
