@@ -139,7 +139,10 @@ export const CordonConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Create the Security Hub custom action "Contain EC2 instance" and route it to intake (Security Hub must be enabled). */
+    /**
+     * Create the Security Hub custom action "Contain EC2 instance" and route it to intake. Security Hub must be
+     * enabled, and CloudFormation must offer AWS::SecurityHub::ActionTarget in the region (docs/api.md).
+     */
     securityHubAction: z.boolean().default(true),
     /** Retention of every Lambda and state-machine log group. */
     logRetentionDays: z

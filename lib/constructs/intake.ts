@@ -61,8 +61,9 @@ export interface IntakeProps {
   readonly retryAttempts?: number;
   /**
    * Create the Security Hub custom action "Contain EC2 instance" ({@link SECURITY_HUB_ACTION}) and a rule
-   * routing its events to intake. Security Hub must be enabled in the hub account and region, or the
-   * deployment fails creating the action.
+   * routing its events to intake. Security Hub must be enabled in the hub account and region, and
+   * CloudFormation must offer AWS::SecurityHub::ActionTarget there (CDK's validation warns F3006 where
+   * its regional lists lack it), or the deployment fails creating the action.
    * @default true
    */
   readonly securityHubAction?: boolean;
