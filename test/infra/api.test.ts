@@ -235,10 +235,10 @@ describe('the API function', () => {
   });
 
   it('describes the executions of a release state machine named by ARN', () => {
-    const describe = grants(imported).find((s) => asArray(s.Action).includes('states:DescribeExecution'));
+    const describeGrant = grants(imported).find((s) => asArray(s.Action).includes('states:DescribeExecution'));
     const start = grants(imported).filter((s) => asArray(s.Action).includes('states:StartExecution'));
 
-    expect(asArray(describe?.Resource).map(flatten)).toContain(`arn:aws:states:${REGION}:${ACCOUNT}:execution:cordon-release:*`);
+    expect(asArray(describeGrant?.Resource).map(flatten)).toContain(`arn:aws:states:${REGION}:${ACCOUNT}:execution:cordon-release:*`);
     expect(start.map((s) => flatten(s.Resource))).toContain(IMPORTED_RELEASE_ARN);
   });
 
