@@ -69,6 +69,14 @@ const ApprovalConfig = z
   })
   .strict();
 
+/** An IAM role or user that may call the HTTPS API (the resource policy matches it as `aws:PrincipalArn`). */
+const PrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/,
+    'must be an IAM role or user ARN (arn:aws:iam::123456789012:role/Name); a role matches every session of it',
+  );
+
 /**
  * The schema of the `cordon` context block. Exported for documentation and tests;
  * use {@link loadConfig} or {@link parseConfig}, which also apply the environment defaults.
@@ -138,6 +146,37 @@ export const CordonConfigSchema = z
     snapshotMaxHours: z.number().int('must be a whole number').min(1).max(168).default(24),
     /** Addresses subscribed to the incident topic (each must confirm the subscription). */
     notificationEmails: z.array(z.email('must be an email address')).default([]),
+    /** The HTTPS API for SOAR platforms (docs/api.md). */
+    api: z
+      .object({
+        /** Create the API. */
+        enabled: z.boolean().default(true),
+        /**
+         * Callers allowed by the API's resource policy, by role or user ARN, any account. Empty: no resource
+         * policy; IAM auth alone applies, so only principals of the hub account with execute-api:Invoke may call.
+         */
+        allowedPrincipals: z.array(PrincipalArn).max(100).refine(unique, 'must not repeat a principal').default([]),
+        /** Stage-wide throttling: steady requests per second and burst. */
+        throttling: z
+          .object({
+            rateLimit: z.number().min(1, 'must be at least 1').max(10000).default(10),
+            burstLimit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(5000).default(20),
+          })
+          .strict()
+          .prefault({}),
+        /**
+         * API Gateway execution logging (ERROR level, no request data). Needs the account's API Gateway
+         * CloudWatch Logs role set in the region; access logs are always on.
+         */
+        executionLogging: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Create the Security Hub custom action "Contain EC2 instance" and route it to intake. Security Hub must be
+     * enabled, and CloudFormation must offer AWS::SecurityHub::ActionTarget in the region (docs/api.md).
+     */
+    securityHubAction: z.boolean().default(true),
     /** Retention of every Lambda and state-machine log group. */
     logRetentionDays: z
       .number()
@@ -178,6 +217,13 @@ export const CordonConfigSchema = z
           'so no approval would ever be asked; remove it from approval.requiredForTags',
       });
     }
+    if (c.api.throttling.burstLimit < c.api.throttling.rateLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'throttling', 'burstLimit'],
+        message: `is below rateLimit (${c.api.throttling.rateLimit}): the burst must hold at least one second of the steady rate`,
+      });
+    }
   });
 
 /** The validated configuration, with every default applied. */
@@ -206,6 +252,13 @@ export interface CordonConfig {
     readonly timeoutSeconds: number;
     readonly onTimeout: 'approve' | 'deny';
   };
+  readonly api: {
+    readonly enabled: boolean;
+    readonly allowedPrincipals: readonly string[];
+    readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+    readonly executionLogging: boolean;
+  };
+  readonly securityHubAction: boolean;
 }
 
 /** Input shape of the `cordon` context block. */
@@ -255,6 +308,8 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     notificationEmails: c.notificationEmails,
     logRetentionDays: c.logRetentionDays,
     approval: c.approval,
+    api: c.api,
+    securityHubAction: c.securityHubAction,
   };
 }
 

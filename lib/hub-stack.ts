@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { usesOrganizationOnly, type CordonConfig } from './config';
 import { EvidenceStore, INCIDENT_PREFIX } from './constructs/evidence-store';
-import { Intake } from './constructs/intake';
+import { CordonApi } from './constructs/api';
+import { Intake, type IntakePolicy } from './constructs/intake';
 import { nagRef } from './constructs/nag';
 import { ApprovalGate } from './constructs/approval-gate';
 import { ResponderFunction } from './constructs/responder-function';
@@ -38,6 +39,8 @@ export class CordonHubStack extends Stack {
   /** The approval gate: `approvalGate.grantDecide(x)` lets the API or a responder role approve and deny. */
   public readonly approvalGate: ApprovalGate;
   public readonly intake: Intake;
+  /** The HTTPS API for SOAR platforms (docs/api.md); undefined when `api.enabled` is false. */
+  public readonly api?: CordonApi;
   /** The hub account id (a token when the stack is environment-agnostic). */
   public readonly hubAccount: string;
 
@@ -171,18 +174,41 @@ export class CordonHubStack extends Stack {
     if (!requester) throw new Error(`${id}: no await-approval function`);
     this.approvalGate = new ApprovalGate(this, 'ApprovalGate', { requester, store: this.evidence, stateMachine: this.workflow.stateMachine });
 
+    // One decision policy for every entry point: GuardDuty and Security Hub (intake) and the API.
+    const intakePolicy: IntakePolicy = {
+      severityThreshold: config.severityThreshold,
+      allowTypes: [...config.findingTypes.allow],
+      denyTypes: [...config.findingTypes.deny],
+      allowedAccounts: orgOnly ? undefined : targetAccounts,
+      allowedRegions: [...config.regions],
+    };
     this.intake = new Intake(this, 'Intake', {
       stateMachine: this.workflow.stateMachine,
       alarmTopic: topic,
       logRetentionDays: config.logRetentionDays,
-      policy: {
-        severityThreshold: config.severityThreshold,
-        allowTypes: [...config.findingTypes.allow],
-        denyTypes: [...config.findingTypes.deny],
-        allowedAccounts: orgOnly ? undefined : targetAccounts,
-        allowedRegions: [...config.regions],
-      },
+      policy: intakePolicy,
+      securityHubAction: config.securityHubAction,
     });
+
+    if (config.api.enabled) {
+      this.api = new CordonApi(this, 'Api', {
+        responseStateMachine: this.workflow.stateMachine,
+        releaseStateMachine: this.release.stateMachine,
+        ledger,
+        policy: intakePolicy,
+        logRetentionDays: config.logRetentionDays,
+        allowedPrincipals: config.api.allowedPrincipals,
+        throttling: config.api.throttling,
+        executionLogging: config.api.executionLogging,
+      });
+      new CfnOutput(this, 'ApiUrl', { description: 'The HTTPS API for SOAR platforms (docs/api.md)', value: this.api.url });
+    }
+    if (this.intake.securityHubActionTarget) {
+      new CfnOutput(this, 'SecurityHubActionArn', {
+        description: 'Security Hub custom action "Contain EC2 instance"',
+        value: this.intake.securityHubActionTarget.attrActionTargetArn,
+      });
+    }
 
     // The finding itself is evidence: intake stores it under incidents/<id>/findings/ before starting the workflow.
     this.intake.function.addEnvironment('EVIDENCE_BUCKET', bucket.bucketName);

@@ -120,6 +120,24 @@ export function respondersOf(workflow: 'response' | 'release'): ResponderSpec[] 
   return RESPONDERS.filter((r) => r.placeholder && (r.workflow ?? 'response') === workflow);
 }
 
+/**
+ * Lambdas their own construct creates, outside the hub stack's loop over `RESPONDERS`: the hub
+ * doesn't make them for the response workflow, and member stacks never trust them (none acts in
+ * member accounts). Same conventions otherwise: `lambdas/<name>/handler.ts`, role `cordon-<name>-<region>`.
+ */
+export const CONSTRUCT_FUNCTIONS: readonly ResponderSpec[] = [
+  {
+    name: 'api',
+    actsInMemberAccounts: false,
+    description: 'The HTTPS API for SOAR platforms: starts responses and releases, and reports their status from the ledger',
+  },
+];
+
+/** The catalogue entry for a function name, from `RESPONDERS` or `CONSTRUCT_FUNCTIONS`. */
+export function findResponderSpec(name: string): ResponderSpec | undefined {
+  return RESPONDERS.find((r) => r.name === name) ?? CONSTRUCT_FUNCTIONS.find((r) => r.name === name);
+}
+
 /** Name of the role the member stack creates and the hub assumes (contract). */
 export const RESPONDER_ROLE_NAME = 'CordonResponder';
 

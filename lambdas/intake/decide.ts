@@ -503,6 +503,13 @@ function decideSecurityHub(raw: Record<string, unknown>, policy: IntakePolicy): 
       return;
     }
     for (const { resource, r } of instances) {
+      // A resource that says it lives elsewhere than its finding: the finding's Region would aim at the wrong place.
+      if (resource.Region !== undefined && resource.Region !== finding.Region) {
+        decisions.push(
+          rejectDecision(`${at}.Resources.${r}.Region: region ${quote(resource.Region)} differs from ${at}.Region ${finding.Region}`),
+        );
+        continue;
+      }
       // The position in the output gives each instance its own request id.
       decisions.push(
         decideAsffInstance(finding, resource.Id, `${at}.Resources.${r}.Id`, at, {

@@ -14,13 +14,13 @@
  * would redeliver a hostile event until its retries ran out. Transient Step Functions errors
  * are rethrown as `TransientAwsError` so Lambda and EventBridge retry.
  */
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
 import { incidentIdFor } from '../shared/ledger';
 import { classify, CordonError, errorSummary, isTransient } from '../shared/errors';
+import { executionArnFor, executionName } from '../shared/executions';
 import { decideAll, type Decision, type IntakePolicy } from './decide';
 
 /** The slice of a logger intake needs; Powertools' `Logger` satisfies it. */
@@ -67,31 +67,9 @@ export class ExecutionConflictError extends CordonError {
   }
 }
 
-/** Step Functions execution names: 1–80 characters of `[A-Za-z0-9_-]`. */
-export const MAX_EXECUTION_NAME = 80;
-const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-
-/**
- * A deterministic execution name for a request id. Ids that already fit are used as they
- * are; others are sanitised, shortened and suffixed with a digest of the original, so two
- * ids that sanitise alike (`a.b`, `a:b`) still get different names.
- */
-export function executionName(requestId: string): string {
-  if (EXECUTION_NAME.test(requestId)) return requestId;
-  const digest = createHash('sha256').update(requestId).digest('hex').slice(0, 16);
-  const cleaned = requestId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, MAX_EXECUTION_NAME - digest.length - 1);
-  return `${cleaned}-${digest}`;
-}
-
-const STATE_MACHINE_ARN = /^arn:([^:]+):states:([^:]+):(\d{12}):stateMachine:([^:]+)(?::[^:]+)?$/;
-
-/** The ARN Step Functions gives the execution `name` of a state machine (alias or version qualifiers dropped). */
-export function executionArnFor(stateMachineArn: string, name: string): string | undefined {
-  const m = STATE_MACHINE_ARN.exec(stateMachineArn);
-  if (!m) return undefined;
-  const [, partition, region, account, machine] = m;
-  return `arn:${partition}:states:${region}:${account}:execution:${machine}:${name}`;
-}
+// Execution names and ARNs live in shared/executions.ts (the API and the CLI use them too); re-exported here,
+// where callers have always imported them from.
+export { executionArnFor, executionName, MAX_EXECUTION_NAME } from '../shared/executions';
 
 function logDecision(log: IntakeLogger, d: Decision): void {
   if (d.decision === 'respond') {

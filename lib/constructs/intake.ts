@@ -5,16 +5,31 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { IntakePolicyInput } from '../../lambdas/intake/decide';
+import { SECURITY_HUB_CUSTOM_ACTION } from '../../lambdas/intake/events';
 import { nagRef } from './nag';
 import { ResponderFunction } from './responder-function';
 
 /** GuardDuty types whose `resource` is an AccessKey but which name the instance the credentials came from. */
 export const CREDENTIAL_EXFILTRATION_PREFIX = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration';
+
+/**
+ * The Security Hub custom action the hub creates. Security Hub allows at most 20 characters in the
+ * name and 20 alphanumeric characters in the id (CreateActionTarget). The name is what responders
+ * see in the console's Actions menu, and what events carry as `detail.actionName`.
+ */
+export const SECURITY_HUB_ACTION = {
+  id: 'CordonContain',
+  name: 'Contain EC2 instance',
+  description:
+    'cordon: contain the EC2 instances named by the selected findings (isolate, flow logs, snapshots, quarantine the role). ' +
+    'Findings that name no instance are ignored.',
+} as const;
 
 /**
  * The decision policy intake reads from `INTAKE_POLICY` (JSON): the handler's own
@@ -44,19 +59,35 @@ export interface IntakeProps {
    * @default 20
    */
   readonly retryAttempts?: number;
+  /**
+   * Create the Security Hub custom action "Contain EC2 instance" ({@link SECURITY_HUB_ACTION}) and a rule
+   * routing its events to intake. Security Hub must be enabled in the hub account and region, and
+   * CloudFormation must offer AWS::SecurityHub::ActionTarget there (CDK's validation warns F3006 where
+   * its regional lists lack it), or the deployment fails creating the action.
+   * @default true
+   */
+  readonly securityHubAction?: boolean;
 }
 
 /**
- * The GuardDuty entry point (DESIGN.md §2.1): an EventBridge rule on the default
- * bus with the coarse filter (source, detail-type, severity ≥ threshold, and the
- * resource type: `Instance`, or `AccessKey` for InstanceCredentialExfiltration),
- * targeting the intake function, which makes the exact decision and starts the
- * response workflow. Undeliverable events and failed invocations go to an
- * encrypted dead-letter queue, which alarms to the incident topic.
+ * The event entry points (DESIGN.md §2.1 and §2.2), both targeting the intake function,
+ * which makes the exact decision and starts the response workflow:
+ * - GuardDuty: an EventBridge rule on the default bus with the coarse filter (source,
+ *   detail-type, severity ≥ threshold, and the resource type: `Instance`, or `AccessKey`
+ *   for InstanceCredentialExfiltration);
+ * - Security Hub (optional, on by default): the custom action "Contain EC2 instance" and
+ *   a rule matching its events by the action's ARN.
+ * Undeliverable events and failed invocations go to an encrypted dead-letter queue,
+ * which alarms to the incident topic.
  */
 export class Intake extends Construct {
   public readonly function: ResponderFunction;
+  /** The GuardDuty findings rule. */
   public readonly rule: events.Rule;
+  /** The Security Hub custom action, when `securityHubAction` is on. */
+  public readonly securityHubActionTarget?: securityhub.CfnActionTarget;
+  /** The rule routing the custom action's events to intake, when `securityHubAction` is on. */
+  public readonly securityHubRule?: events.Rule;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly deadLetterAlarm: cloudwatch.Alarm;
 
@@ -122,16 +153,35 @@ export class Intake extends Construct {
         },
       },
     });
-    this.rule.addTarget(
+    const intakeTarget = (): targets.LambdaFunction =>
       new targets.LambdaFunction(this.function, {
         deadLetterQueue: this.deadLetterQueue,
         maxEventAge: props.maxEventAge ?? Duration.hours(2),
         retryAttempts: props.retryAttempts ?? 20,
-      }),
-    );
+      });
+    this.rule.addTarget(intakeTarget());
+
+    if (props.securityHubAction ?? true) {
+      this.securityHubActionTarget = new securityhub.CfnActionTarget(this, 'SecurityHubContainAction', {
+        id: SECURITY_HUB_ACTION.id,
+        name: SECURITY_HUB_ACTION.name,
+        description: SECURITY_HUB_ACTION.description,
+      });
+      // The target of each finding comes from the finding itself (intake), never from this envelope.
+      this.securityHubRule = new events.Rule(this, 'SecurityHubActionRule', {
+        description: `cordon: Security Hub custom action "${SECURITY_HUB_ACTION.name}", to intake`,
+        eventPattern: {
+          source: ['aws.securityhub'],
+          detailType: [SECURITY_HUB_CUSTOM_ACTION],
+          resources: [this.securityHubActionTarget.attrActionTargetArn],
+        },
+      });
+      this.securityHubRule.addTarget(intakeTarget());
+    }
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'cordon intake: a GuardDuty finding could not be delivered or processed. Replay it from the dead-letter queue.',
+      alarmDescription:
+        'cordon intake: a GuardDuty finding or Security Hub custom action could not be delivered or processed. Replay it from the dead-letter queue.',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 1,
       evaluationPeriods: 1,

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { RESPONDERS, hubRoleName, type ResponderSpec } from '../responders';
+import { CONSTRUCT_FUNCTIONS, RESPONDERS, findResponderSpec, hubRoleName, type ResponderSpec } from '../responders';
 
 /** Where the handlers live: `lambdas/<name>/handler.ts`. */
 export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
@@ -14,7 +14,7 @@ export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 export const MAX_TIMEOUT = Duration.minutes(5);
 
 export interface ResponderFunctionProps {
-  /** The entry in `RESPONDERS` (lib/responders.ts): its folder under `lambdas/` and its role-name stem. */
+  /** The entry in `RESPONDERS` or `CONSTRUCT_FUNCTIONS` (lib/responders.ts): its folder under `lambdas/` and its role-name stem. */
   readonly responder: string;
   /** Retention of the function's log group, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
@@ -66,11 +66,11 @@ export class ResponderFunction extends NodejsFunction {
   public readonly functionLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
-    const spec = RESPONDERS.find((r) => r.name === props.responder);
+    const spec = findResponderSpec(props.responder);
     if (!spec) {
       throw new Error(
         `ResponderFunction ${id}: unknown responder '${props.responder}'. Add it to RESPONDERS in lib/responders.ts ` +
-          `or use one of: ${RESPONDERS.map((r) => r.name).join(', ')}`,
+          `or use one of: ${[...RESPONDERS, ...CONSTRUCT_FUNCTIONS].map((r) => r.name).join(', ')}`,
       );
     }
     const timeout = props.timeout ?? Duration.seconds(60);

@@ -30,6 +30,8 @@ describe('parseConfig defaults', () => {
       notificationEmails: [],
       logRetentionDays: 365,
       approval: { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
+      api: { enabled: true, allowedPrincipals: [], throttling: { rateLimit: 10, burstLimit: 20 }, executionLogging: false },
+      securityHubAction: true,
     });
   });
 
@@ -77,6 +79,22 @@ describe('parseConfig defaults', () => {
     });
   });
 
+  it('fills the api block field by field, and keeps named principals', () => {
+    const soar = 'arn:aws:iam::444455556666:role/integrations/SoarPlatform';
+    const config = parseConfig({ api: { allowedPrincipals: [soar], throttling: { burstLimit: 50 } } }, NO_ENV);
+
+    expect(config.api).toEqual({
+      enabled: true,
+      allowedPrincipals: [soar],
+      throttling: { rateLimit: 10, burstLimit: 50 },
+      executionLogging: false,
+    });
+    expect(parseConfig({ api: { enabled: false }, securityHubAction: false }, NO_ENV)).toMatchObject({
+      api: { enabled: false },
+      securityHubAction: false,
+    });
+  });
+
   it('keeps the hub out of memberAccounts', () => {
     const config = parseConfig({ hubAccount: '111111111111', memberAccounts: ['111111111111', '222222222222'] }, NO_ENV);
 
@@ -120,6 +138,18 @@ describe('parseConfig rejects bad fields, naming the field', () => {
       { exemptionTag: { key: 'ir:skip', value: 'yes' }, approval: { requiredForTags: [{ key: 'ir:skip', value: 'yes' }] } },
       'approval.requiredForTags.0: ir:skip=yes is the exemption tag',
     ],
+    [{ api: { allowedPrincipals: ['arn:aws:iam::123456789012:root'] } }, 'api.allowedPrincipals.0: must be an IAM role or user ARN'],
+    [{ api: { allowedPrincipals: ['arn:aws:sts::123456789012:assumed-role/Soar/s1'] } }, 'api.allowedPrincipals.0: must be an IAM role or user ARN'],
+    [
+      { api: { allowedPrincipals: ['arn:aws:iam::123456789012:role/Soar', 'arn:aws:iam::123456789012:role/Soar'] } },
+      'api.allowedPrincipals: must not repeat a principal',
+    ],
+    [{ api: { throttling: { rateLimit: 0 } } }, 'api.throttling.rateLimit: must be at least 1'],
+    [{ api: { throttling: { burstLimit: 2.5 } } }, 'api.throttling.burstLimit: must be a whole number'],
+    [{ api: { throttling: { rateLimit: 50, burstLimit: 20 } } }, 'api.throttling.burstLimit: is below rateLimit (50)'],
+    [{ api: { enabled: 'yes' } }, 'api.enabled:'],
+    [{ api: { allowedPrincipal: [] } }, 'allowedPrincipal'],
+    [{ securityHubAction: 'true' }, 'securityHubAction:'],
   ])('%j', (raw, expected) => {
     expect(() => parseConfig(raw, NO_ENV)).toThrow(`Invalid cordon config: `);
     expect(() => parseConfig(raw, NO_ENV)).toThrow(expected);

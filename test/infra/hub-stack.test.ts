@@ -19,6 +19,8 @@ beforeAll(() => {
   functionIds = {};
   for (const [name, fn] of Object.entries(app.hubs[0]!.functions)) functionIds[name] = app.hubs[0]!.getLogicalId(fn.node.defaultChild as never);
   functionIds.intake = app.hubs[0]!.getLogicalId(app.hubs[0]!.intake.function.node.defaultChild as never);
+  const api = app.hubs[0]!.api;
+  if (api) functionIds.api = app.hubs[0]!.getLogicalId(api.function.node.defaultChild as never);
 });
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -70,7 +72,7 @@ describe('GuardDuty intake rule', () => {
   });
 
   it('passes the decision policy to intake', () => {
-    const [, fn] = only('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ INTAKE_POLICY: Match.anyValue() }) } });
+    const [, fn] = only('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ INTAKE_POLICY: Match.anyValue(), STATE_MACHINE_ARN: Match.anyValue() }) } });
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const policy = JSON.parse(flatten(vars.INTAKE_POLICY)) as Record<string, unknown>;
 
@@ -419,13 +421,19 @@ describe('responder functions', () => {
 });
 
 describe('hub IAM', () => {
-  it('lets intake start the response workflow only, and nobody else start anything', () => {
-    const starts = iamStatements(template).filter(({ statement }) =>
-      asArray(statement.Action).some((a) => a === 'states:StartExecution' || a === 'states:*' || a === '*'),
+  it('lets intake start the response workflow, the API start responses and releases, and nobody else start anything', () => {
+    const starts = iamStatements(template)
+      .filter(({ statement }) => asArray(statement.Action).some((a) => a === 'states:StartExecution' || a === 'states:*' || a === '*'))
+      .map(({ owner, statement }) => [owner.replace(/[0-9A-F]{8}$/, ''), statement.Action, statement.Resource]);
+    const release = Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).find((id) => id.startsWith('ReleaseWorkflow'));
+    expect(starts).toEqual(
+      expect.arrayContaining([
+        ['IntakeFunctionRoleDefaultPolicy', 'states:StartExecution', { Ref: stateMachineId() }],
+        ['ApiFunctionRoleDefaultPolicy', 'states:StartExecution', { Ref: stateMachineId() }],
+        ['ApiFunctionRoleDefaultPolicy', 'states:StartExecution', { Ref: release }],
+      ]),
     );
-    expect(starts).toHaveLength(1);
-    expect(starts[0]!.owner).toMatch(/^IntakeFunctionRoleDefaultPolicy/);
-    expect(starts[0]!.statement.Resource).toEqual({ Ref: stateMachineId() });
+    expect(starts).toHaveLength(3);
   });
 
   it('grants no EC2 action and no IAM write anywhere in the hub', () => {

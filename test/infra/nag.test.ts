@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { RESPONDERS } from '../../lib/responders';
+import { RESPONDERS, CONSTRUCT_FUNCTIONS } from '../../lib/responders';
 import { synth, type Synthesized } from './synth';
 
 let app: Synthesized | undefined;
@@ -102,7 +102,7 @@ describe('cdk-nag AwsSolutions on the cordon app', () => {
 
   it('bundles each handler locally with esbuild, AWS SDK included', () => {
     const assets = app!.hubs.flatMap((hub) =>
-      Object.values(hub.functions).concat(hub.intake.function).map((fn) => {
+      [...Object.values(hub.functions), hub.intake.function, ...(hub.api ? [hub.api.function] : [])].map((fn) => {
         const code = (fn.node.defaultChild as unknown as { code: { s3Key: string } }).code;
         const key = app!.hubs[0]!.resolve(code.s3Key) as string;
         return path.join(app!.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
@@ -115,7 +115,7 @@ describe('cdk-nag AwsSolutions on the cordon app', () => {
       const external = [...readFileSync(path.join(dir, 'index.js'), 'utf8').matchAll(/require\("(@aws-sdk\/[^"]+)"\)/g)].map((m) => m[1]);
       expect(external.filter((m) => m !== '@aws-sdk/signature-v4-crt')).toEqual([]);
     }
-    expect(assets).toHaveLength(RESPONDERS.length);
+    expect(assets).toHaveLength(RESPONDERS.length + CONSTRUCT_FUNCTIONS.length);
   });
 });
 

@@ -533,6 +533,44 @@ describe('Security Hub custom action', () => {
     expect(expectNot(single(event), 'reject', 'detail.findings.0.Resources.0.Id')).toContain(fragment);
   });
 
+  it('rejects an instance resource whose own Region differs from its finding’s, on its own', () => {
+    const event = two();
+    const second = event.detail.findings[1] as ShFinding;
+    second.Resources[0] = { Type: 'AwsEc2Instance', Id: 'i-0a1b2c3d4e5f60718', Region: 'ap-southeast-2' };
+
+    const [a, b] = decideAll(event);
+
+    expect(a?.decision).toBe('respond');
+    expect(expectNot(b as Decision, 'reject', 'detail.findings.1.Resources.0.Region')).toBe(
+      'detail.findings.1.Resources.0.Region: region "ap-southeast-2" differs from detail.findings.1.Region eu-west-1',
+    );
+  });
+
+  it('judges every instance of every selected finding, from any product, each from its own finding', () => {
+    const event = loadEvent<ShFixture>('sh-custom-action-mixed.json');
+    expect({ account: event.account, region: event.region }).toEqual({ account: '111122223333', region: 'us-east-1' });
+
+    const ds = decideAll(event);
+
+    expect(ds.map((d) => (d.decision === 'respond' ? [d.request.requestId, d.target] : [d.decision, d.reason]))).toEqual([
+      ['4e7a1c2b-9d3f-4a6e-8b1c-2d3e4f5a6b7c-0', { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0b1c2d3e4f5a6b7c8' }],
+      ['ignore', 'detail.findings.1.Resources: the finding names no AwsEc2Instance resource; nothing to contain'],
+      ['4e7a1c2b-9d3f-4a6e-8b1c-2d3e4f5a6b7c-2', { accountId: '444455556666', region: 'eu-west-1', instanceId: 'i-0c1d2e3f4a5b6c7d8' }],
+      ['4e7a1c2b-9d3f-4a6e-8b1c-2d3e4f5a6b7c-3', { accountId: '444455556666', region: 'eu-west-1', instanceId: 'i-0d1e2f3a4b5c6d7e8' }],
+    ]);
+    const [inspector, , first] = ds.map((d) => (d.decision === 'respond' ? d.request : undefined));
+    expect(inspector?.finding).toEqual({
+      id: '3b9e0c4a5d6f7a8b9c0d1e2f3a4b5c6d',
+      type: 'CVE',
+      severity: 9,
+      title: 'CVE-2024-3094 - xz-utils, xz-libs',
+      updatedAt: '2026-03-03T13:50:02.000Z',
+    });
+    expect(first?.requestedBy).toBe('securityhub:Contain EC2 instance');
+    expect(first?.finding?.type).toBe('Backdoor:EC2/C&CActivity.B');
+    for (const d of ds) if (d.decision === 'respond') expect(ResponseRequest.parse(d.request)).toEqual(d.request);
+  });
+
   it('accepts a bare instance id as the resource Id', () => {
     const event = loadEvent<ShFixture>('sh-custom-action-one-instance.json');
     (event.detail.findings[0] as ShFinding).Resources[0] = { Type: 'AwsEc2Instance', Id: 'i-0123456789abcdef0' };

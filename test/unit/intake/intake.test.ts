@@ -158,6 +158,25 @@ describe('runIntake', () => {
     ]);
   });
 
+  it('starts one execution per instance of a mixed Security Hub action, ignoring the finding without one', async () => {
+    const id = '4e7a1c2b-9d3f-4a6e-8b1c-2d3e4f5a6b7c';
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: executionArn(input.name) }));
+    const d = deps();
+
+    const summary = await runIntake(loadEvent('sh-custom-action-mixed.json'), d);
+
+    expect(startInputs().map((i) => [i.name, (i.input as { target: unknown }).target, (i.input as { source: unknown }).source])).toEqual([
+      [`${id}-0`, { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0b1c2d3e4f5a6b7c8' }, 'securityhub'],
+      [`${id}-2`, { accountId: '444455556666', region: 'eu-west-1', instanceId: 'i-0c1d2e3f4a5b6c7d8' }, 'securityhub'],
+      [`${id}-3`, { accountId: '444455556666', region: 'eu-west-1', instanceId: 'i-0d1e2f3a4b5c6d7e8' }, 'securityhub'],
+    ]);
+    expect(summary.decisions.map((x) => x.decision)).toEqual(['respond', 'ignore', 'respond', 'respond']);
+    expect(summary.conflicts).toEqual([]);
+    expect(d.log.lines.filter((l) => l.attributes.decision === 'ignore').map((l) => l.attributes.reason)).toEqual([
+      'detail.findings.1.Resources: the finding names no AwsEc2Instance resource; nothing to contain',
+    ]);
+  });
+
   describe('ExecutionAlreadyExists', () => {
     const event = (): unknown => loadEvent('gd-portscan-outbound.json');
     const id = '6f1c2a77-90d4-4b7e-a0c1-5d2e8f3b9a10';
