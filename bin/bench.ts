@@ -65,20 +65,38 @@ interface Burst {
   realSeconds: number;
 }
 
+/** EC2 requests per action that containing one instance takes (containment's Lambdas, no throttling, no retries). */
+let perInstance: Map<string, { count: number; spec: BucketSpec }> | undefined;
+async function containmentDemand(): Promise<Map<string, { count: number; spec: BucketSpec }>> {
+  if (perInstance) return perInstance;
+  const attempts: SimAttempt[] = [];
+  await simulate(eventFor(0), { instance: { profile: 'own' }, throttling: false }, { onAttempt: (a) => attempts.push(a) });
+  const demand = new Map<string, { count: number; spec: BucketSpec }>();
+  for (const a of attempts) {
+    if (a.service !== 'ec2' || !CONTAINMENT_LAMBDAS.has(a.lambda)) continue;
+    const d = demand.get(a.command) ?? { count: 0, spec: bucketFor(a.command, a.command.startsWith('Describe') ? { Filters: [] } : {}) };
+    d.count += 1;
+    demand.set(a.command, d);
+  }
+  perInstance = demand;
+  return demand;
+}
+
 async function burst(n: number): Promise<Burst> {
   const began = Date.now();
   const attempts: SimAttempt[] = [];
   const events = Array.from({ length: n }, (_, i) => eventFor(i));
   // Each instance has its own role: one role shared by hundreds of instances would pass IAM's inline-policy size quota (docs/containment.md).
   const { report, steps, world } = await simulate(events[0], { instance: { profile: 'own' } }, { extraEvents: events.slice(1), onAttempt: (a) => attempts.push(a) });
-  const start = Date.parse(report.startedAt);
   const contained = report.executions.map((e) => e.timeToContainmentSeconds);
   const lost = report.executions.filter((e) => e.outcome !== 'contained' || e.timeToContainmentSeconds === undefined).length + (n - report.executions.length);
   const containedTimes = contained.filter((c): c is number => c !== undefined);
   // Until every instance was contained; with losses, until the last one that was (the lost are counted apart).
   const allContainedSeconds = containedTimes.length > 0 ? Math.max(...containedTimes) : NaN;
-  // The EC2 requests that containment needed (admitted ones, until the last instance was contained), per action.
-  const until = start + allContainedSeconds * 1000;
+  // The lower bound: the EC2 requests containment needs per instance (one unthrottled run), times N, against the buckets.
+  const demand = new Map<string, { count: number; spec: BucketSpec }>();
+  for (const [action, d] of await containmentDemand()) demand.set(action, { count: d.count * n, spec: d.spec });
+  const bound = tokenBucketLowerBoundSeconds(demand);
   // Exposure: an ENI is open to everything between its move to the untrack group and its move to isolation.
   let maxOpen = 0;
   for (const history of world.eniHistory.values()) {
@@ -93,15 +111,6 @@ async function burst(n: number): Promise<Burst> {
     }
     if (openedAt !== undefined) maxOpen = Infinity;
   }
-  const demand = new Map<string, { count: number; spec: BucketSpec }>();
-  for (const a of attempts) {
-    // Containment's own requests only: evidence work (preserve, snapshots) shares some buckets and slows it, which the ratio shows.
-    if (a.service !== 'ec2' || a.error === 'RequestLimitExceeded' || a.end > until || !CONTAINMENT_LAMBDAS.has(a.lambda)) continue;
-    const d = demand.get(a.command) ?? { count: 0, spec: bucketFor(a.command, a.command.startsWith('Describe') ? { Filters: [] } : {}) };
-    d.count += 1;
-    demand.set(a.command, d);
-  }
-  const bound = tokenBucketLowerBoundSeconds(demand);
   return {
     n,
     allContainedSeconds,

@@ -86,7 +86,8 @@ export function simSend(world: SimAccount, net: SimNetwork, service: string, cal
       }
       await net.clock.sleep(net.latencyMs / 2);
       net.onAttempt?.({ service, command: name, account: caller, lambda, start, end: net.clock.millis(), ...(error ? { error: error.name } : {}) });
-      if (!error) return result;
+      // As the SDK's retry middleware does: how many attempts the call took.
+      if (!error) return { ...result, $metadata: { ...((result?.$metadata as object | undefined) ?? {}), attempts: attempt + 1 } };
       const delay = attempt + 1 < net.sdkMaxAttempts ? retryDelayMs(error, attempt, net.random) : false;
       if (delay === false) {
         Object.assign(error, { $metadata: { ...(error.$metadata ?? {}), attempts: attempt + 1 } });

@@ -80,6 +80,7 @@ export const IsolateInput = z.discriminatedUnion('step', [
     untracked: z.object({
       connectionTracking: z.object({ status: z.string() }).passthrough(),
       untrackedAt: z.string(),
+      isolatedEarly: z.literal(true).optional(),
     }),
   }),
 ]);
@@ -254,6 +255,12 @@ export interface UntrackResult {
   untrackedAt: string;
   /** The ENI was already in the isolation group alone: left there, not widened. */
   alreadyIsolated?: true;
+  /**
+   * EC2 was throttling (the SDK had to retry the first call): the ENI went straight to the isolation
+   * group instead of the allow-all untrack group, because under throttling nothing bounds how long
+   * the move out of allow-all would wait for a token.
+   */
+  isolatedEarly?: true;
 }
 
 export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, deps: IsolateDeps): Promise<UntrackResult> {
@@ -266,13 +273,16 @@ export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, d
     UdpStreamTimeout: MIN_TIMEOUTS.udpStream,
     UdpTimeout: MIN_TIMEOUTS.udp,
   };
+  let throttled = false;
   try {
-    await ec2.send(
+    const out = await ec2.send(
       new ModifyNetworkInterfaceAttributeCommand({
         NetworkInterfaceId: eni.networkInterfaceId,
         ConnectionTrackingSpecification: timeouts,
       }),
     );
+    // The SDK retried it (RequestLimitExceeded): the containment bucket is empty right now.
+    throttled = (out.$metadata?.attempts ?? 1) > 1;
     connectionTracking = {
       status: 'lowered',
       tcpEstablishedTimeout: timeouts.TcpEstablishedTimeout,
@@ -284,12 +294,22 @@ export async function untrackInterface(ec2: EC2Client, input: Step<'untrack'>, d
     // Configurable timeouts are Nitro-only: containment goes on, and the result says what it means.
     connectionTracking = { status: 'unsupported', ...errorSummary(err) };
   }
+  // Under throttling, skip allow-all: an ENI must not sit open to everything while its next move queues for a token.
+  const isolatedEarly = !alreadyIsolated && throttled;
   if (!alreadyIsolated) {
     await ec2.send(
-      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.untrackGroupId] }),
+      new ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: eni.networkInterfaceId,
+        Groups: [isolatedEarly ? eni.isolationGroupId : eni.untrackGroupId],
+      }),
     );
   }
-  return { connectionTracking, untrackedAt: (deps.now ?? (() => new Date()))().toISOString(), ...(alreadyIsolated ? { alreadyIsolated } : {}) };
+  return {
+    connectionTracking,
+    untrackedAt: (deps.now ?? (() => new Date()))().toISOString(),
+    ...(alreadyIsolated ? { alreadyIsolated } : {}),
+    ...(isolatedEarly ? { isolatedEarly } : {}),
+  };
 }
 
 // ---------- isolate: the isolation group alone, verified ----------
@@ -314,10 +334,16 @@ export interface InterfaceResult {
 
 export async function isolateInterface(ec2: EC2Client, input: Step<'isolate'>, deps: IsolateDeps): Promise<InterfaceResult> {
   const eni = input.interface;
-  await ec2.send(
-    new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.isolationGroupId] }),
-  );
-  const isolatedAt = (deps.now ?? (() => new Date()))();
+  const early = input.untracked.isolatedEarly === true;
+  // Isolated already by the untrack step under throttling: verify only (and spend no token).
+  if (!early) {
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.networkInterfaceId, Groups: [eni.isolationGroupId] }),
+    );
+  }
+  const now = (deps.now ?? (() => new Date()))();
+  const earlyAt = new Date(input.untracked.untrackedAt);
+  const isolatedAt = early && Number.isFinite(earlyAt.getTime()) ? earlyAt : now;
 
   const described = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.networkInterfaceId] }));
   const groupIds = (described.NetworkInterfaces?.[0]?.Groups ?? []).map((g) => g.GroupId ?? '').sort();
@@ -348,10 +374,14 @@ export async function isolateInterface(ec2: EC2Client, input: Step<'isolate'>, d
     connectionTracking: ct,
     guarantees: {
       untrackedFlows: 'cut',
-      trackedFlows: `a flow that stayed tracked survives until it is idle for ${idle} s; the untrack step is best effort, not a guarantee`,
+      trackedFlows: early
+        ? `untrack skipped (EC2 was throttling): the ENI went straight to isolation, so every flow tracked before survives until it is idle for ${idle} s`
+        : `a flow that stayed tracked survives until it is idle for ${idle} s; the untrack step is best effort, not a guarantee`,
       trackedFlowIdleTimeoutSeconds: idle,
       alwaysTracked: ALWAYS_TRACKED,
-      openWindowSeconds: Number.isFinite(untrackedAt)
+      openWindowSeconds: early
+        ? 0
+        : Number.isFinite(untrackedAt)
         ? Math.max(0, Math.round((isolatedAt.getTime() - untrackedAt) / 1000))
         : null,
       guaranteedCut: false,

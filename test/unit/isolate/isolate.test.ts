@@ -361,6 +361,27 @@ describe('isolate step "untrack"', () => {
     });
   });
 
+  it('under throttling (the SDK had to retry the first call), goes straight to the isolation group, never allow-all', async () => {
+    // Prepare: the timeouts call succeeded on its third attempt (RequestLimitExceeded twice).
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({ $metadata: { attempts: 3 } });
+
+    // Act
+    const result = (await isolate(input(), deps)) as UntrackResult;
+
+    // Assess
+    const calls = ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { NetworkInterfaceId: ENI_0, ConnectionTrackingSpecification: { TcpEstablishedTimeout: 60, UdpStreamTimeout: 60, UdpTimeout: 30 } },
+      { NetworkInterfaceId: ENI_0, Groups: [ISOLATION_A] },
+    ]);
+    expect(calls.some((c) => c.Groups?.includes(UNTRACK_A))).toBe(false);
+    expect(result).toEqual({
+      connectionTracking: { status: 'lowered', tcpEstablishedTimeout: 60, udpStreamTimeout: 60, udpTimeout: 30 },
+      untrackedAt: NOW.toISOString(),
+      isolatedEarly: true,
+    });
+  });
+
   it('records a non-Nitro instance as "unsupported" and still moves the ENI to the untrack group', async () => {
     // Prepare
     ec2Mock
@@ -449,6 +470,19 @@ describe('isolate step "isolate"', () => {
       isolatedAt: NOW.toISOString(),
       connectionTracking: LOWERED,
     });
+  });
+
+  it('after an early isolation, only verifies (no second move), and says untracking was skipped', async () => {
+    ec2Reports([ISOLATION_A]);
+    const early: IsolateInput = { ...BASE, step: 'isolate', interface: prepared(), untracked: { connectionTracking: LOWERED, untrackedAt: UNTRACKED_AT, isolatedEarly: true } };
+
+    const result = (await isolate(early, deps)) as InterfaceResult;
+
+    expect(ec2Mock).not.toHaveReceivedCommand(ModifyNetworkInterfaceAttributeCommand);
+    expect(ec2Mock).toHaveReceivedNthCommandWith(1, DescribeNetworkInterfacesCommand, { NetworkInterfaceIds: [ENI_0] });
+    expect(result.isolatedAt).toBe(UNTRACKED_AT);
+    expect(result.guarantees.openWindowSeconds).toBe(0);
+    expect(result.guarantees.trackedFlows).toContain('untrack skipped (EC2 was throttling)');
   });
 
   it('is honest about guarantees: no guaranteed cut, tracked flows expire after the lowered 60 s', async () => {
