@@ -196,6 +196,7 @@ export class CordonHubStack extends Stack {
         releaseStateMachine: this.release.stateMachine,
         ledger,
         policy: intakePolicy,
+        approvalGate: this.approvalGate,
         logRetentionDays: config.logRetentionDays,
         allowedPrincipals: config.api.allowedPrincipals,
         throttling: config.api.throttling,

@@ -5,11 +5,12 @@
  *   POST /v1/responses                 start a response      202 {responseId, executionArn}
  *   GET  /v1/responses/{id}            its status, actions and evidence
  *   POST /v1/responses/{id}/release    start a release       202 {releaseId, responseId, executionArn}
+ *   POST /v1/responses/{id}/approval   approve or deny       200 {responseId, incidentId, decision, approved, …}
  *
  * A started response is an ordinary `ResponseRequest` with source `api`: the same decision
  * (intake's `decideAll`, with intake's policy) and the same response workflow as every other
- * entry point. Who asked is the SigV4 caller API Gateway authenticated
- * (`requestContext.identity.userArn`), never anything in the body.
+ * entry point. Who asked (and who decided an approval) is the SigV4 caller API Gateway
+ * authenticated (`requestContext.identity.userArn`), never anything in the body.
  *
  * Status codes, each with a `{error, message}` body whose `error` is a stable code:
  * - 400 `INVALID_REQUEST`: a malformed body or id (API Gateway's model already checks bodies;
@@ -17,13 +18,16 @@
  * - 403 `FORBIDDEN`: no IAM caller identity in the request context (never with IAM auth on);
  * - 404 `NOT_FOUND`: no response has that id;
  * - 409 `NOT_RELEASABLE`: the release pre-check failed (not contained, no before-state, still running);
+ * - 409 `NOT_PENDING`, `ALREADY_DECIDED`, `EXPIRED`, `TASK_CLOSED`: the approval gate refused the
+ *   decision (docs/approval.md; nothing was changed);
  * - 413 `PAYLOAD_TOO_LARGE`, 415 `UNSUPPORTED_MEDIA_TYPE`;
  * - 422 `REQUEST_REFUSED`: a well-formed request intake's policy refuses (the account or region
  *   is not managed by cordon); 422 `REQUEST_IGNORED`: one it would ignore;
  * - 503 `SERVICE_UNAVAILABLE`: Step Functions or DynamoDB throttled or failed transiently; retry;
  * - 500 `INTERNAL_ERROR`: anything else, with the request id to find it in the function's log.
  *
- * Logs name the route, the caller, the ids and the outcome; never a request body.
+ * Logs name the route, the caller, the ids and the outcome; never a request body. An approval's
+ * task token never leaves `submitApprovalDecision`: no answer or log line carries it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -35,12 +39,14 @@ import {
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { cleanReason, decideAll, type IntakePolicy } from '../intake/decide';
-import { errorSummary, isTransient } from '../shared/errors';
+import { submitApprovalDecision, withoutTaskToken } from '../shared/approval';
+import { CordonError, errorSummary, isTransient, TransientAwsError } from '../shared/errors';
 import { executionArnFor, executionName } from '../shared/executions';
 import type { Log } from '../shared/handler';
 import { findResponse, INCIDENT_SK } from '../shared/ledger';
 import {
   AccountId,
+  ApprovalDecision,
   describeZodError,
   InstanceId,
   MAX_TEXT,
@@ -55,11 +61,12 @@ import {
 // Contract
 // ---------------------------------------------------------------------------
 
-/** The three routes, as API Gateway names them (`<method> <resource>`). */
+/** The four routes, as API Gateway names them (`<method> <resource>`). */
 export const ROUTES = {
   start: 'POST /v1/responses',
   get: 'GET /v1/responses/{id}',
   release: 'POST /v1/responses/{id}/release',
+  approval: 'POST /v1/responses/{id}/approval',
 } as const;
 
 /** Largest body the function reads. The models bound every field, so a real request is far smaller. */
@@ -79,6 +86,10 @@ export type StartResponseBody = z.infer<typeof StartResponseBody>;
 /** `POST /v1/responses/{id}/release`. */
 export const ReleaseBody = z.strictObject({ reason: Text });
 export type ReleaseBody = z.infer<typeof ReleaseBody>;
+
+/** `POST /v1/responses/{id}/approval`: the shared `ApprovalDecision` without what the path and the signature give. */
+export const ApprovalBody = z.strictObject({ decision: ApprovalDecision.shape.decision, reason: Text });
+export type ApprovalBody = z.infer<typeof ApprovalBody>;
 
 /**
  * The SigV4 caller as API Gateway reports it: an IAM user, an assumed-role session or a root ARN.
@@ -125,6 +136,11 @@ export interface ApiDeps {
    * @default randomUUID
    */
   readonly newId?: () => string;
+  /**
+   * The time an approval decision is taken at (and checked against its expiry).
+   * @default () => new Date()
+   */
+  readonly now?: () => Date;
 }
 
 export type ErrorCode =
@@ -132,6 +148,10 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'NOT_RELEASABLE'
+  | 'NOT_PENDING'
+  | 'ALREADY_DECIDED'
+  | 'EXPIRED'
+  | 'TASK_CLOSED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'REQUEST_REFUSED'
@@ -182,7 +202,7 @@ export async function handleApiEvent(raw: unknown, deps: ApiDeps): Promise<ApiRe
   } catch (err) {
     const summary = errorSummary(err);
     deps.log.error('api: request failed', { route, caller, apiRequestId, ...summary });
-    result = isTransient(err)
+    result = isTransient(err) || err instanceof TransientAwsError
       ? {
           ...failure(503, 'SERVICE_UNAVAILABLE', `${summary.error}: AWS throttled or failed transiently; retry with backoff`),
           headers: { 'Retry-After': '2' },
@@ -196,7 +216,7 @@ export async function handleApiEvent(raw: unknown, deps: ApiDeps): Promise<ApiRe
     apiRequestId,
     statusCode: result.statusCode,
     ...(typeof result.body.error === 'string' ? { error: result.body.error, message: result.body.message } : {}),
-    ...pick(result.body, ['responseId', 'releaseId', 'executionArn']),
+    ...pick(result.body, ['responseId', 'releaseId', 'decision', 'executionArn']),
   });
   return result;
 }
@@ -213,6 +233,10 @@ async function dispatch(route: string, event: ApiEvent, caller: string, deps: Ap
     case ROUTES.release: {
       const body = readJsonBody(event);
       return 'failure' in body ? body.failure : startRelease(id, body.value, caller, deps);
+    }
+    case ROUTES.approval: {
+      const body = readJsonBody(event);
+      return 'failure' in body ? body.failure : decideApproval(id, body.value, caller, deps);
     }
     default:
       return failure(404, 'NOT_FOUND', `${route}: no such route; see docs/openapi.yaml`);
@@ -370,6 +394,30 @@ function pick(source: unknown, keys: readonly string[]): Record<string, unknown>
 
 const REQUEST_FIELDS = ['source', 'target', 'finding', 'actions', 'reason', 'requestedBy'] as const;
 
+/** What GET shows of a response's approval (docs/approval.md): named fields only, never its task token. */
+const APPROVAL_FIELDS = [
+  'status',
+  'requestedAt',
+  'expiresAt',
+  'matchedTag',
+  'timeoutSeconds',
+  'onTimeout',
+  'actions',
+  'decision',
+  'decidedBy',
+  'reason',
+  'decidedAt',
+  'applied',
+  'closedAt',
+] as const;
+
+/** The approval gate's entry on a RESPONSE item, without its task token; null when no approval was asked. */
+function approvalView(item: Record<string, unknown>): Record<string, unknown> | null {
+  const { approval } = withoutTaskToken(item);
+  if (!approval || typeof approval !== 'object') return null;
+  return pick(approval, APPROVAL_FIELDS);
+}
+
 /**
  * The response as the ledger records it (its RESPONSE item and its incident's status) and
  * as Step Functions runs it. A response started a moment ago is not in the `byResponseId`
@@ -399,6 +447,7 @@ export async function getResponse(rawId: string | undefined, deps: ApiDeps): Pro
         summary: null,
         incident: null,
         request: request.success ? pick(request.data, REQUEST_FIELDS) : null,
+        approval: null,
         actions: [],
         failures: [],
         evidence: {},
@@ -420,6 +469,7 @@ export async function getResponse(rawId: string | undefined, deps: ApiDeps): Pro
       summary: item.summary ?? null,
       incident: { incidentId, status: incident.Item?.status ?? null },
       request: pick(item.request, REQUEST_FIELDS),
+      approval: approvalView(item),
       actions: Array.isArray(item.actions) ? item.actions : [],
       failures: Array.isArray(item.failures) ? item.failures : [],
       evidence: item.evidence && typeof item.evidence === 'object' ? item.evidence : {},
@@ -494,6 +544,91 @@ export async function startRelease(rawId: string | undefined, body: unknown, cal
   const { stateMachineArn, executionArn } = await start(deps, config.releaseStateMachineArn, releaseId, request);
   deps.log.info('api: release started', { releaseId, responseId: id, incidentId, stateMachineArn, executionArn, requestedBy: caller });
   return { statusCode: 202, body: { releaseId, responseId: id, executionArn } };
+}
+
+// ---------------------------------------------------------------------------
+// POST /v1/responses/{id}/approval
+// ---------------------------------------------------------------------------
+
+/**
+ * How each refusal of `submitApprovalDecision` is answered (docs/approval.md): matched on the error's
+ * name, as Step Functions matches them. Anything else (TransientAwsError included) goes to the
+ * common handling: 503 for a transient AWS failure, 500 otherwise.
+ */
+export const APPROVAL_REFUSALS: Readonly<Record<string, { statusCode: number; error: ErrorCode }>> = {
+  InvalidRequestError: { statusCode: 400, error: 'INVALID_REQUEST' },
+  ResponseNotFoundError: { statusCode: 404, error: 'NOT_FOUND' },
+  ApprovalNotPendingError: { statusCode: 409, error: 'NOT_PENDING' },
+  ApprovalAlreadyDecidedError: { statusCode: 409, error: 'ALREADY_DECIDED' },
+  ApprovalExpiredError: { statusCode: 409, error: 'EXPIRED' },
+  ApprovalTaskClosedError: { statusCode: 409, error: 'TASK_CLOSED' },
+};
+
+/**
+ * An AWS failure of the decision, without its message: an error about SendTaskSuccess may quote the
+ * request, and so the task token. Its name, whether it is transient, and the AWS request id (to find
+ * the call in CloudTrail) are kept; the common handling answers 503 or 500 and logs it.
+ */
+function withheld(err: unknown): Error {
+  const name = err instanceof Error ? err.name : 'Error';
+  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  const requestId = (cause as { $metadata?: { requestId?: unknown } } | null)?.$metadata?.requestId;
+  const detail = `${typeof requestId === 'string' ? `AWS request id ${requestId}; ` : ''}message withheld: the call carried the approval's task token`;
+  if (isTransient(err) || err instanceof TransientAwsError) {
+    const causeName = cause instanceof Error ? cause.name : name;
+    return new TransientAwsError(`${causeName} (${detail})`);
+  }
+  const out = new Error(`${name} (${detail})`);
+  out.name = name;
+  return out;
+}
+
+/**
+ * Approve or deny a response waiting at the approval gate, as the caller: the same
+ * `submitApprovalDecision` as `cordon approve|deny`, with `decidedBy` = the SigV4 caller.
+ * Answers 200 with what was decided; a refusal is a 4xx with the gate's reason, and nothing changed.
+ */
+export async function decideApproval(rawId: string | undefined, body: unknown, caller: string, deps: ApiDeps): Promise<ApiResult> {
+  const idCheck = parseId(rawId);
+  if ('failure' in idCheck) return idCheck.failure;
+  const { id } = idCheck;
+  const parsed = ApprovalBody.safeParse(body);
+  if (!parsed.success) return invalidBody(parsed.error);
+  const { decision, reason } = parsed.data;
+
+  let result;
+  try {
+    result = await submitApprovalDecision(
+      { ddb: deps.ddb, sfn: deps.sfn, table: deps.config.ledgerTable },
+      { responseId: id, decision, reason, decidedBy: caller },
+      (deps.now ?? (() => new Date()))(),
+    );
+  } catch (err) {
+    const refusal = err instanceof CordonError ? APPROVAL_REFUSALS[err.name] : undefined;
+    if (!refusal) throw withheld(err);
+    return failure(refusal.statusCode, refusal.error, err instanceof Error ? err.message : String(err));
+  }
+  deps.log.info('api: approval decided', {
+    responseId: result.responseId,
+    incidentId: result.incidentId,
+    decision: result.decision,
+    decidedBy: result.decidedBy,
+    decidedAt: result.decidedAt,
+    executionArn: result.executionArn,
+  });
+  return {
+    statusCode: 200,
+    body: {
+      responseId: result.responseId,
+      incidentId: result.incidentId,
+      decision: result.decision,
+      approved: result.approved,
+      decidedBy: result.decidedBy,
+      reason: result.reason,
+      decidedAt: result.decidedAt,
+      executionArn: result.executionArn,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------

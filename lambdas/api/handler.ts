@@ -4,9 +4,10 @@
  * no other SDK client is bundled), and hand the event to `handleApiEvent`.
  *
  * Environment:
- * - `RESPONSE_STATE_MACHINE_ARN`: the response workflow (StartExecution, DescribeExecution);
+ * - `RESPONSE_STATE_MACHINE_ARN`: the response workflow (StartExecution, DescribeExecution; SendTaskSuccess
+ *   answers its approval task, with the token read from the ledger);
  * - `RELEASE_STATE_MACHINE_ARN`: the release workflow (StartExecution);
- * - `LEDGER_TABLE`: the incident ledger (GetItem, Query on `byResponseId`);
+ * - `LEDGER_TABLE`: the incident ledger (GetItem, Query on `byResponseId`; UpdateItem for approval decisions);
  * - `INTAKE_POLICY`: intake's policy JSON (account and region scope).
  */
 import { Logger } from '@aws-lambda-powertools/logger';

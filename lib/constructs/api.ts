@@ -6,7 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
-import { ACTIONS, MAX_TEXT } from '../../lambdas/shared/schemas';
+import { ACTIONS, ApprovalDecision, MAX_TEXT } from '../../lambdas/shared/schemas';
+import type { ApprovalGate } from './approval-gate';
 import type { IntakePolicy } from './intake';
 import { ResponderFunction } from './responder-function';
 
@@ -55,6 +56,19 @@ export const RELEASE_MODEL: apigw.JsonSchema = {
   properties: { reason: REASON },
 };
 
+/** Body of `POST /v1/responses/{id}/approval`. Who decides comes from the signature, never the body. */
+export const APPROVAL_MODEL: apigw.JsonSchema = {
+  schema: apigw.JsonSchemaVersion.DRAFT4,
+  title: 'ApprovalDecision',
+  type: apigw.JsonSchemaType.OBJECT,
+  additionalProperties: false,
+  required: ['decision', 'reason'],
+  properties: {
+    decision: { type: apigw.JsonSchemaType.STRING, enum: [...ApprovalDecision.shape.decision.options] },
+    reason: REASON,
+  },
+};
+
 /**
  * One JSON object per request in the access log: who called (the SigV4 identity), what, and
  * how it ended. Only values API Gateway produces; no body, header or path value a caller chose
@@ -96,6 +110,13 @@ export interface CordonApiProps {
   readonly ledger: dynamodb.ITable;
   /** Intake's decision policy (the same object the hub gives `Intake`): account and region scope apply to API requests. */
   readonly policy: IntakePolicy;
+  /**
+   * The approval gate of `responseStateMachine`, over `ledger` (the hub's `ApprovalGate`):
+   * `POST /v1/responses/{id}/approval` decides through it, so the function gets exactly what
+   * `grantDecide` grants (Query on `byResponseId`, GetItem/UpdateItem on the ledger, the ledger key
+   * through DynamoDB, `states:SendTaskSuccess` on the response state machine).
+   */
+  readonly approvalGate: Pick<ApprovalGate, 'grantDecide'>;
   /** Retention of the function's and the access log's log groups, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
   /**
@@ -128,8 +149,9 @@ export interface CordonApiProps {
  * Gateway REST API with IAM (SigV4) authorization on every method, request models validated at the edge,
  * `{error, message}` bodies for the gateway's own errors, JSON access logs with the caller's identity,
  * stage throttling, X-Ray, and an optional resource policy limiting callers to named principals. One
- * function (`lambdas/api`) serves the three routes; it may start the response and release workflows,
- * describe their executions and read the ledger, nothing else.
+ * function (`lambdas/api`) serves the four routes; it may start the response and release workflows,
+ * describe their executions, read the ledger, and decide approvals as the approval gate allows
+ * (`grantDecide`), nothing else.
  */
 export class CordonApi extends Construct {
   public readonly restApi: apigw.RestApi;
@@ -175,7 +197,7 @@ export class CordonApi extends Construct {
 
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: 'cordon',
-      description: 'cordon: start, follow and release incident responses (SigV4 / IAM auth)',
+      description: 'cordon: start, follow, approve and release incident responses (SigV4 / IAM auth)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: false,
       policy: allowedPrincipals.length > 0 ? resourcePolicy(allowedPrincipals) : undefined,
@@ -207,6 +229,11 @@ export class CordonApi extends Construct {
       modelName: 'ReleaseResponse',
       contentType: 'application/json',
       schema: RELEASE_MODEL,
+    });
+    const approvalModel = this.restApi.addModel('ApprovalModel', {
+      modelName: 'ApprovalDecision',
+      contentType: 'application/json',
+      schema: APPROVAL_MODEL,
     });
 
     // Gateway-generated errors in the function's shape: `error` is API Gateway's response type.
@@ -240,6 +267,7 @@ export class CordonApi extends Construct {
     const responses = this.restApi.root.addResource('v1').addResource('responses');
     const response = responses.addResource('{id}');
     const release = response.addResource('release');
+    const approval = response.addResource('approval');
     const idParameter = { 'method.request.path.id': true };
     const methods = [
       responses.addMethod('POST', integration, {
@@ -257,6 +285,12 @@ export class CordonApi extends Construct {
         requestValidator: this.requestValidator,
         requestParameters: idParameter,
         requestModels: { 'application/json': releaseModel },
+      }),
+      approval.addMethod('POST', integration, {
+        operationName: 'DecideApproval',
+        requestValidator: this.requestValidator,
+        requestParameters: idParameter,
+        requestModels: { 'application/json': approvalModel },
       }),
     ];
 
@@ -281,7 +315,10 @@ export class CordonApi extends Construct {
     }
   }
 
-  /** Start both workflows, describe their executions, read the ledger (by key and through byResponseId). */
+  /**
+   * Start both workflows, describe their executions, read the ledger (by key and through byResponseId),
+   * and decide approvals (the approval gate's own grant).
+   */
   private grantAccess(props: CordonApiProps): void {
     const fn = this.function;
     props.responseStateMachine.grantStartExecution(fn);
@@ -302,6 +339,8 @@ export class CordonApi extends Construct {
       }),
     );
     props.ledger.encryptionKey?.grantDecrypt(fn);
+    // POST /v1/responses/{id}/approval: exact actions on exact resources (no wildcard, so no finding).
+    props.approvalGate.grantDecide(fn);
 
     const policy = fn.executionRole.node.findChild('DefaultPolicy');
     Validations.of(policy).acknowledge(

@@ -1,19 +1,23 @@
 /**
- * A standalone stack holding only `CordonApi` and small real inputs (two state machines, a
- * KMS-encrypted ledger table with its `byResponseId` index), with cdk-nag AwsSolutions as a
+ * A standalone stack holding `CordonApi` and its real inputs: two state machines, the evidence
+ * store (its KMS-encrypted ledger with the `byResponseId` index, the key, the topic) and the approval
+ * gate of the response state machine over that ledger, with cdk-nag AwsSolutions as a
  * policy-validation plugin: synthesis throws on any unacknowledged finding, as in the real app.
  * No bundling (template assertions don't need the function's code).
  */
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CordonApi, type CordonApiProps } from '../../lib/constructs/api';
+import { ApprovalGate } from '../../lib/constructs/approval-gate';
+import { EvidenceStore } from '../../lib/constructs/evidence-store';
 import type { IntakePolicy } from '../../lib/constructs/intake';
-import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
+import { ResponderFunction } from '../../lib/constructs/responder-function';
+import { cdkJsonContext } from './synth';
 
 export const ACCOUNT = '111111111111';
 export const REGION = 'us-east-1';
@@ -37,10 +41,12 @@ export interface ApiStack {
   readonly releaseMachine: sfn.IStateMachine;
   readonly ledger: dynamodb.Table;
   readonly key: kms.Key;
+  readonly approvalGate: ApprovalGate;
   readonly template: Template;
 }
 
-export interface ApiStackOptions extends Partial<Omit<CordonApiProps, 'responseStateMachine' | 'releaseStateMachine' | 'ledger'>> {
+export interface ApiStackOptions
+  extends Partial<Omit<CordonApiProps, 'responseStateMachine' | 'releaseStateMachine' | 'ledger' | 'approvalGate'>> {
   /** Name the release state machine by ARN instead of building one. */
   readonly importedRelease?: boolean;
 }
@@ -64,19 +70,14 @@ function machine(stack: Stack, id: string): sfn.StateMachine {
 }
 
 export function buildApiStack(options: ApiStackOptions = {}): ApiStack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // cdk.json's context: its feature flags (the evidence store requires one), as the real app has them.
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'ApiTest', { env: { account: ACCOUNT, region: REGION } });
-  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const ledger = new dynamodb.Table(stack, 'Ledger', {
-    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-    encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-    encryptionKey: key,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  ledger.addGlobalSecondaryIndex({ indexName: RESPONSE_INDEX, partitionKey: { name: 'responseId', type: dynamodb.AttributeType.STRING } });
+  const store = new EvidenceStore(stack, 'EvidenceStore', { sourceAccounts: [ACCOUNT] });
+  const { key, ledger } = store;
   const responseMachine = machine(stack, 'ResponseMachine');
+  const requester = new ResponderFunction(stack, 'AwaitApproval', { responder: 'await-approval', logRetentionDays: 365 });
+  const approvalGate = new ApprovalGate(stack, 'ApprovalGate', { requester, store, stateMachine: responseMachine });
   const releaseMachine = options.importedRelease
     ? sfn.StateMachine.fromStateMachineArn(stack, 'ReleaseMachine', IMPORTED_RELEASE_ARN)
     : machine(stack, 'ReleaseMachine');
@@ -86,12 +87,13 @@ export function buildApiStack(options: ApiStackOptions = {}): ApiStack {
     releaseStateMachine: releaseMachine,
     ledger,
     policy: POLICY,
+    approvalGate,
     logRetentionDays: 365,
     ...props,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
-  return { app, stack, api, responseMachine, releaseMachine, ledger, key, template: Template.fromStack(stack) };
+  return { app, stack, api, responseMachine, releaseMachine, ledger, key, approvalGate, template: Template.fromStack(stack) };
 }
 
 /** `METHOD /path` for every method of the REST API, rebuilt from the Resource tree. */

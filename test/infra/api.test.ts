@@ -1,7 +1,8 @@
 /**
  * CordonApi (lib/constructs/api.ts) in a standalone stack with real inputs, under cdk-nag
  * AwsSolutions: routes, IAM auth, edge validation, gateway error bodies, access logs,
- * throttling, tracing, the optional resource policy, and the function's exact permissions.
+ * throttling, tracing, the optional resource policy, and the function's exact permissions (the
+ * approval gate's `grantDecide` included).
  */
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
@@ -10,8 +11,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import Ajv from 'ajv-draft-04';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { ACCESS_LOG_FORMAT, RELEASE_MODEL, START_RESPONSE_MODEL } from '../../lib/constructs/api';
-import { ReleaseBody, StartResponseBody } from '../../lambdas/api/api';
+import { ACCESS_LOG_FORMAT, APPROVAL_MODEL, RELEASE_MODEL, START_RESPONSE_MODEL } from '../../lib/constructs/api';
+import { ApprovalBody, ReleaseBody, StartResponseBody } from '../../lambdas/api/api';
 import { hubRoleName } from '../../lib/responders';
 import { ACCOUNT, buildApiStack, IMPORTED_RELEASE_ARN, POLICY, REGION, routesOf, type ApiStack, type Resource } from './api-stack';
 import { ROOT, asArray, flatten, iamStatements, type Statement } from './synth';
@@ -27,7 +28,7 @@ beforeAll(() => {
 const logicalId = (s: ApiStack, c: IConstruct): string => s.stack.getLogicalId(c.node.defaultChild as never);
 
 describe('routes', () => {
-  it('has exactly the three routes, each with IAM auth, the validator and a Lambda proxy integration', () => {
+  it('has exactly the four routes, each with IAM auth, the validator and a Lambda proxy integration', () => {
     const routes = routesOf(built);
     const functionId = logicalId(built, built.api.function);
     const validatorId = built.stack.getLogicalId(built.api.requestValidator.node.defaultChild as never);
@@ -35,6 +36,7 @@ describe('routes', () => {
     expect(routes.map((r) => r.route).sort()).toEqual([
       'GET /v1/responses/{id}',
       'POST /v1/responses',
+      'POST /v1/responses/{id}/approval',
       'POST /v1/responses/{id}/release',
     ]);
     for (const { method } of routes) {
@@ -54,7 +56,7 @@ describe('routes', () => {
     });
     const models = built.template.findResources('AWS::ApiGateway::Model') as Record<string, Resource>;
     const byName = Object.fromEntries(Object.entries(models).map(([id, m]) => [m.Properties.Name, { id, m }]));
-    expect(Object.keys(byName).sort()).toEqual(['ReleaseResponse', 'StartResponse']);
+    expect(Object.keys(byName).sort()).toEqual(['ApprovalDecision', 'ReleaseResponse', 'StartResponse']);
     const schema = (name: string) => byName[name]!.m.Properties.Schema as Record<string, unknown>;
     expect(schema('StartResponse')).toEqual({
       $schema: 'http://json-schema.org/draft-04/schema#',
@@ -77,12 +79,26 @@ describe('routes', () => {
       },
     });
     expect(schema('ReleaseResponse')).toMatchObject({ additionalProperties: false, required: ['reason'] });
+    expect(schema('ApprovalDecision')).toEqual({
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      title: 'ApprovalDecision',
+      type: 'object',
+      additionalProperties: false,
+      required: ['decision', 'reason'],
+      properties: {
+        decision: { type: 'string', enum: ['approve', 'deny'] },
+        reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$' },
+      },
+    });
 
     const routes = Object.fromEntries(routesOf(built).map((r) => [r.route, r.method.Properties]));
     expect(routes['POST /v1/responses']?.RequestModels).toEqual({ 'application/json': { Ref: byName.StartResponse!.id } });
     expect(routes['POST /v1/responses/{id}/release']?.RequestModels).toEqual({ 'application/json': { Ref: byName.ReleaseResponse!.id } });
     expect(routes['GET /v1/responses/{id}']?.RequestParameters).toEqual({ 'method.request.path.id': true });
     expect(routes['POST /v1/responses/{id}/release']?.RequestParameters).toEqual({ 'method.request.path.id': true });
+    expect(routes['POST /v1/responses/{id}/approval']?.RequestModels).toEqual({ 'application/json': { Ref: byName.ApprovalDecision!.id } });
+    expect(routes['POST /v1/responses/{id}/approval']?.RequestParameters).toEqual({ 'method.request.path.id': true });
+    expect(routes['POST /v1/responses/{id}/approval']?.OperationName).toBe('DecideApproval');
   });
 
   it('answers the gateway’s own errors with a JSON {error, message} body', () => {
@@ -212,8 +228,12 @@ describe('the API function', () => {
       .map(({ statement }) => statement);
   }
 
-  it('may start the two workflows, describe their executions, read the ledger and decrypt it: nothing else', () => {
-    const rendered = grants(built).map((s) => ({ actions: asArray(s.Action).sort(), resources: asArray(s.Resource).map(flatten) }));
+  it('may start the two workflows, describe their executions, read the ledger and decide approvals: nothing else', () => {
+    const rendered = grants(built).map((s) => ({
+      actions: asArray(s.Action).sort(),
+      resources: asArray(s.Resource).map(flatten),
+      ...(s.Condition ? { condition: s.Condition } : {}),
+    }));
     const response = logicalId(built, built.responseMachine);
     const release = logicalId(built, built.releaseMachine as never);
     const ledger = logicalId(built, built.ledger);
@@ -231,7 +251,26 @@ describe('the API function', () => {
       },
       { actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [`<${ledger}.Arn>`, `<${ledger}.Arn>/index/byResponseId`] },
       { actions: ['kms:Decrypt'], resources: [`<${logicalId(built, built.key)}.Arn>`] },
+      // ApprovalGate.grantDecide: what submitApprovalDecision calls, on exact resources.
+      { actions: ['dynamodb:Query'], resources: [`<${ledger}.Arn>/index/byResponseId`] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [`<${ledger}.Arn>`] },
+      {
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [`<${logicalId(built, built.key)}.Arn>`],
+        condition: { StringEquals: { 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com` } },
+      },
+      { actions: ['states:SendTaskSuccess'], resources: [`<${response}>`] },
     ]);
+  });
+
+  it('answers approval tasks of the response workflow only: no SendTaskFailure, nothing on the release workflow', () => {
+    for (const s of [built, imported]) {
+      const taskActions = grants(s).filter((g) => asArray(g.Action).some((a) => /^states:SendTask/.test(a) || a === 'states:*'));
+
+      expect(taskActions.map((g) => ({ actions: asArray(g.Action), resources: asArray(g.Resource).map(flatten) }))).toEqual([
+        { actions: ['states:SendTaskSuccess'], resources: [`<${logicalId(s, s.responseMachine)}>`] },
+      ]);
+    }
   });
 
   it('describes the executions of a release state machine named by ARN', () => {
@@ -259,12 +298,12 @@ describe('the API function', () => {
     expect(fn.Properties.Timeout).toBeLessThan(29);
   });
 
-  it('is invokable by API Gateway for its three methods only (no test-invoke stage)', () => {
+  it('is invokable by API Gateway for its four methods only (no test-invoke stage)', () => {
     const permissions = Object.values(built.template.findResources('AWS::Lambda::Permission') as Record<string, Resource>);
     const sources = permissions.map((p) => flatten(p.Properties.SourceArn)).sort();
 
     expect(permissions.every((p) => p.Properties.Principal === 'apigateway.amazonaws.com')).toBe(true);
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(4);
     for (const s of sources) expect(s).toMatch(/\/<[A-Za-z0-9]+>\/(GET|POST)\/v1\/responses/);
     expect(sources.some((s) => s.includes('test-invoke-stage'))).toBe(false);
   });
@@ -342,6 +381,7 @@ describe('the edge models and the function’s schemas agree', () => {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const edgeStart = ajv.compile(JSON.parse(JSON.stringify(START_RESPONSE_MODEL).replace('"schema":', '"$schema":')));
   const edgeRelease = ajv.compile(JSON.parse(JSON.stringify(RELEASE_MODEL).replace('"schema":', '"$schema":')));
+  const edgeApproval = ajv.compile(JSON.parse(JSON.stringify(APPROVAL_MODEL).replace('"schema":', '"$schema":')));
   const ok = { instanceId: 'i-0123456789abcdef0', accountId: '111122223333', region: 'us-east-1', reason: 'playbook 12' };
 
   it.each<[string, unknown]>([
@@ -376,5 +416,23 @@ describe('the edge models and the function’s schemas agree', () => {
     ['a reason with a NUL', { reason: 'a\u0000' }],
   ])('POST /v1/responses/{id}/release: %s', (_name, body) => {
     expect({ edge: edgeRelease(body) }).toEqual({ edge: ReleaseBody.safeParse(body).success });
+  });
+
+  it.each<[string, unknown]>([
+    ['an approval', { decision: 'approve', reason: 'confirmed C2 beaconing' }],
+    ['a denial', { decision: 'deny', reason: 'payments cut-over in progress' }],
+    ['a 1024-character reason', { decision: 'deny', reason: 'x'.repeat(1024) }],
+    ['a 1025-character reason', { decision: 'deny', reason: 'x'.repeat(1025) }],
+    ['an upper-case decision', { decision: 'APPROVE', reason: 'ok' }],
+    ['a boolean decision', { decision: true, reason: 'ok' }],
+    ['no decision', { reason: 'ok' }],
+    ['no reason', { decision: 'approve' }],
+    ['an empty reason', { decision: 'approve', reason: '' }],
+    ['an escape character in the reason', { decision: 'approve', reason: 'a\u001b[2Jb' }],
+    ['a forged decider', { decision: 'approve', reason: 'ok', decidedBy: 'arn:aws:iam::111111111111:root' }],
+    ['a response id in the body', { decision: 'approve', reason: 'ok', responseId: 'other' }],
+    ['an array', [{ decision: 'approve', reason: 'ok' }]],
+  ])('POST /v1/responses/{id}/approval: %s', (_name, body) => {
+    expect({ edge: edgeApproval(body) }).toEqual({ edge: ApprovalBody.safeParse(body).success });
   });
 });

@@ -436,6 +436,22 @@ describe('hub IAM', () => {
     expect(starts).toHaveLength(3);
   });
 
+  it('lets the API decide approvals (SendTaskSuccess on the response workflow), and no other hub role answer any task', () => {
+    expect(app.hubs[0]!.api).toBeDefined();
+    const answers = iamStatements(template)
+      .filter(({ statement }) => asArray(statement.Action).some((a) => /^states:SendTask/.test(a) || a === 'states:*'))
+      .map(({ owner, statement }) => [owner.replace(/[0-9A-F]{8}$/, ''), statement.Action, statement.Resource]);
+    expect(answers).toEqual([['ApiFunctionRoleDefaultPolicy', 'states:SendTaskSuccess', { Ref: stateMachineId() }]]);
+
+    // The rest of grantDecide: the approval write on the ledger table (no index), the lookup on byResponseId.
+    const api = iamStatements(template).filter(({ owner }) => owner.startsWith('ApiFunctionRoleDefaultPolicy'));
+    const ledger = app.hubs[0]!.getLogicalId(app.hubs[0]!.evidence.ledger.node.defaultChild as never);
+    const writes = api.filter(({ statement }) => asArray(statement.Action).some((a) => /^dynamodb:(Update|Put|Delete|BatchWrite)/.test(a)));
+    expect(writes.map(({ statement }) => [asArray(statement.Action).sort(), asArray(statement.Resource).map(flatten)])).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:UpdateItem'], [`<${ledger}.Arn>`]],
+    ]);
+  });
+
   it('grants no EC2 action and no IAM write anywhere in the hub', () => {
     const offending = iamStatements(template)
       .filter(({ statement }) => statement.Effect === 'Allow')

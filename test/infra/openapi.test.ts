@@ -9,8 +9,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Ajv from 'ajv';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { OpenAPIV3 } from 'openapi-types';
@@ -118,7 +124,7 @@ describe('docs/openapi.yaml', () => {
       expect((op.requestBody as OpenAPIV3.RequestBodyObject).required).toBe(true);
       checked.push(route);
     }
-    expect(checked.sort()).toEqual(['POST /v1/responses', 'POST /v1/responses/{id}/release']);
+    expect(checked.sort()).toEqual(['POST /v1/responses', 'POST /v1/responses/{id}/approval', 'POST /v1/responses/{id}/release']);
   });
 
   it('requires the {id} path parameter wherever the construct does', () => {
@@ -176,7 +182,27 @@ describe('the function’s answers match the document', () => {
       config: { responseStateMachineArn: RESPONSE_SM, releaseStateMachineArn: RELEASE_SM, ledgerTable: 'ledger', policy },
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       newId: () => '5f0c7a9e-2b1d-4c3e-8f6a-0d9e8c7b6a51',
+      now: () => new Date('2026-03-02T09:20:00.000Z'),
     };
+  }
+
+  const PENDING = {
+    status: 'pending',
+    requestedAt: '2026-03-02T09:11:00.000Z',
+    expiresAt: '2026-03-02T09:41:00.000Z',
+    matchedTag: { key: 'env', value: 'production' },
+    timeoutSeconds: 1800,
+    onTimeout: 'approve',
+    actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+    executionArn: `arn:aws:states:us-east-1:111122223333:execution:cordon-response:${ID}`,
+    taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAf-secret-task-token',
+  };
+  /** The response waits at the approval gate with this entry (found by byResponseId, read back consistently). */
+  function gate(approval: Record<string, unknown> | undefined): void {
+    ddbMock.on(QueryCommand).resolves({ Items: [{ pk: INCIDENT, sk: `RESPONSE#${ID}`, responseId: ID, approval }] });
+    ddbMock.on(GetCommand).resolves({ Item: approval ? { approval } : {} });
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
   }
 
   function ledger(item: unknown, incident: unknown): void {
@@ -297,6 +323,88 @@ describe('the function’s answers match the document', () => {
       status: 409,
     },
     { name: 'a release without a reason', method: 'POST', resource: '/v1/responses/{id}/release', options: { id: ID, body: {} }, status: 400 },
+    {
+      name: 'a response waiting at the approval gate',
+      method: 'GET',
+      resource: '/v1/responses/{id}',
+      options: { id: ID },
+      prepare: () => (ledger({ ...ITEM, outcome: undefined, summary: undefined, recordedAt: undefined, approval: PENDING }, { status: 'open' }), execution('RUNNING')),
+      status: 200,
+    },
+    {
+      name: 'a declined response',
+      method: 'GET',
+      resource: '/v1/responses/{id}',
+      options: { id: ID },
+      prepare: () => (
+        ledger(
+          {
+            ...ITEM,
+            outcome: 'declined',
+            actions: [{ action: 'isolate', status: 'declined', decidedBy: CALLER, reason: 'cut-over' }],
+            approval: { ...PENDING, taskToken: undefined, status: 'denied', decision: 'deny', decidedBy: CALLER, reason: 'cut-over', decidedAt: '2026-03-02T09:15:00.000Z', applied: 'deny', closedAt: '2026-03-02T09:15:02.000Z' },
+          },
+          { status: 'declined' },
+        ),
+        execution('FAILED')
+      ),
+      status: 200,
+    },
+    {
+      name: 'an approval',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'approve', reason: 'confirmed' } },
+      prepare: () => gate(PENDING),
+      status: 200,
+    },
+    {
+      name: 'a denial',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'deny', reason: 'cut-over' } },
+      prepare: () => gate(PENDING),
+      status: 200,
+    },
+    {
+      name: 'a decision without a reason',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'approve' } },
+      status: 400,
+    },
+    {
+      name: 'a decision for an unknown response',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'approve', reason: 'ok' } },
+      prepare: () => ledger(undefined, undefined),
+      status: 404,
+    },
+    {
+      name: 'a second decision',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'approve', reason: 'ok' } },
+      prepare: () => gate({ ...PENDING, status: 'denied', decidedBy: CALLER, taskToken: undefined }),
+      status: 409,
+    },
+    {
+      name: 'a decision after the gate closed',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'approve', reason: 'ok' } },
+      prepare: () => (gate(PENDING), sfnMock.on(SendTaskSuccessCommand).rejects(awsError('TaskTimedOut'))),
+      status: 409,
+    },
+    {
+      name: 'a throttled decision',
+      method: 'POST',
+      resource: '/v1/responses/{id}/approval',
+      options: { id: ID, body: { decision: 'deny', reason: 'ok' } },
+      prepare: () => (gate(PENDING), sfnMock.on(SendTaskSuccessCommand).rejects(awsError('ThrottlingException'))),
+      status: 503,
+    },
   ];
 
   it.each(cases)('$name: $status', async (c) => {

@@ -1,11 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { handleApiEvent, MAX_BODY_BYTES, type ApiDeps, type ApiResult } from '../../../lambdas/api/api';
+import { decideApproval, handleApiEvent, MAX_BODY_BYTES, type ApiDeps, type ApiResult } from '../../../lambdas/api/api';
 import { createHandler, loadApiConfig } from '../../../lambdas/api/handler';
 import { DEFAULT_INTAKE_POLICY, IntakePolicy } from '../../../lambdas/intake/decide';
+import type { ApprovalEntry } from '../../../lambdas/shared/approval';
 import { executionName } from '../../../lambdas/shared/executions';
 import type { Log } from '../../../lambdas/shared/handler';
 import { CALLER as SIGNER, proxyEvent, type EventOptions } from '../../support/api-events';
@@ -20,6 +27,8 @@ const TABLE = 'cordon-ledger';
 const CALLER = SIGNER;
 const NEW_ID = '5f0c7a9e-2b1d-4c3e-8f6a-0d9e8c7b6a51';
 const RESPONSE_ID = '9d2f4b1a-7c3e-4e5f-a6b7-c8d9e0f1a2b3';
+/** When approval decisions are taken in these tests (before the approval's expiry). */
+const NOW = new Date('2026-03-02T09:20:00.000Z');
 const INCIDENT = 'inc-111122223333-us-east-1-i-0123456789abcdef0';
 const TARGET = { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' };
 const ALL_ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'];
@@ -49,12 +58,14 @@ function deps(policy: IntakePolicy = DEFAULT_INTAKE_POLICY): ApiDeps & { log: Re
     config: { responseStateMachineArn: RESPONSE_SM, releaseStateMachineArn: RELEASE_SM, ledgerTable: TABLE, policy },
     log: recordingLog(),
     newId: () => NEW_ID,
+    now: () => NOW,
   };
 }
 
 const START = '/v1/responses';
 const GET = '/v1/responses/{id}';
 const RELEASE = '/v1/responses/{id}/release';
+const APPROVAL = '/v1/responses/{id}/approval';
 
 const startBody = (patch: Record<string, unknown> = {}) => ({
   instanceId: TARGET.instanceId,
@@ -117,6 +128,24 @@ const RECORDED_ITEM = {
   awsCalls: [{ service: 'ec2', operation: 'ModifyNetworkInterfaceAttribute', requestId: 'r-1' }],
   executionArn: responseExecution(RESPONSE_ID),
 };
+
+const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAf-secret-task-token-of-the-waiting-task';
+
+/** A RESPONSE item's approval entry while it waits (lambdas/shared/approval.ts `ApprovalEntry`). */
+function pendingApproval(extra: Partial<ApprovalEntry> = {}): ApprovalEntry {
+  return {
+    status: 'pending',
+    requestedAt: '2026-03-02T09:11:00.000Z',
+    expiresAt: '2026-03-02T09:41:00.000Z',
+    matchedTag: { key: 'env', value: 'production' },
+    timeoutSeconds: 1800,
+    onTimeout: 'approve',
+    actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+    executionArn: responseExecution(RESPONSE_ID),
+    taskToken: TASK_TOKEN,
+    ...extra,
+  };
+}
 
 function ledgerHas(item: Record<string, unknown> | undefined, incident: Record<string, unknown> | undefined): void {
   ddbMock.on(QueryCommand).resolves({ Items: item ? [item] : [] });
@@ -346,6 +375,7 @@ describe('GET /v1/responses/{id}', () => {
         reason: 'SOAR playbook 12',
         requestedBy: CALLER,
       },
+      approval: null,
       actions: RECORDED_ITEM.actions,
       failures: [],
       evidence: RECORDED_ITEM.evidence,
@@ -392,6 +422,7 @@ describe('GET /v1/responses/{id}', () => {
       outcome: null,
       incident: null,
       request: { source: 'api', target: TARGET, actions: ALL_ACTIONS, reason: 'SOAR playbook 12', requestedBy: CALLER },
+      approval: null,
       actions: [],
       evidence: {},
       execution: { executionArn: responseExecution(RESPONSE_ID), status: 'RUNNING', stopDate: null },
@@ -415,6 +446,46 @@ describe('GET /v1/responses/{id}', () => {
     const result = await handleApiEvent(proxyEvent('GET', GET, { id: RESPONSE_ID }), deps());
 
     expect(result.body).toMatchObject({ status: 'unknown', recorded: true, outcome: 'contained', incident: { status: 'released' }, execution: null });
+  });
+
+  it('shows a response waiting at the approval gate, with its approval but never its task token', async () => {
+    const waiting = { ...RECORDED_ITEM, outcome: undefined, summary: undefined, recordedAt: undefined, approval: pendingApproval() };
+    ledgerHas(waiting, { pk: INCIDENT, sk: 'INCIDENT', status: 'open' });
+    executionIs('RUNNING');
+
+    const result = await handleApiEvent(proxyEvent('GET', GET, { id: RESPONSE_ID }), deps());
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body.approval).toEqual({
+      status: 'pending',
+      requestedAt: '2026-03-02T09:11:00.000Z',
+      expiresAt: '2026-03-02T09:41:00.000Z',
+      matchedTag: { key: 'env', value: 'production' },
+      timeoutSeconds: 1800,
+      onTimeout: 'approve',
+      actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+    });
+    expect(result.body).toMatchObject({ status: 'running', recorded: true, outcome: null, incident: { status: 'open' } });
+    expect(JSON.stringify(result)).not.toContain(TASK_TOKEN);
+  });
+
+  it('shows a decided approval with who decided and why, still without a token', async () => {
+    const decided = pendingApproval({
+      status: 'denied',
+      decision: 'deny',
+      decidedBy: CALLER,
+      reason: 'payments cut-over in progress',
+      decidedAt: '2026-03-02T09:15:00.000Z',
+    });
+    ledgerHas({ ...RECORDED_ITEM, approval: decided }, { pk: INCIDENT, sk: 'INCIDENT', status: 'open' });
+    executionIs('RUNNING');
+
+    const result = await handleApiEvent(proxyEvent('GET', GET, { id: RESPONSE_ID }), deps());
+
+    expect(result.body.approval).toMatchObject({ status: 'denied', decision: 'deny', decidedBy: CALLER, reason: 'payments cut-over in progress' });
+    expect(Object.keys(result.body.approval as object)).not.toContain('taskToken');
+    expect(Object.keys(result.body.approval as object)).not.toContain('executionArn');
+    expect(JSON.stringify(result)).not.toContain(TASK_TOKEN);
   });
 
   it('looks a non-UUID id (a Security Hub request) up under its execution name', async () => {
@@ -536,6 +607,380 @@ describe('POST /v1/responses/{id}/release', () => {
     expectFailure(result, 400, 'INVALID_REQUEST', field);
     expect(sfnMock.calls()).toHaveLength(0);
     expect(ddbMock.calls()).toHaveLength(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// POST /v1/responses/{id}/approval
+// ---------------------------------------------------------------------------
+
+describe('POST /v1/responses/{id}/approval', () => {
+  const KEY = { pk: INCIDENT, sk: `RESPONSE#${RESPONSE_ID}` };
+  const approveBody = { decision: 'approve', reason: 'confirmed C2 beaconing; isolate now' };
+  const denyBody = { decision: 'deny', reason: 'payments cut-over in progress' };
+  const OTHER = 'arn:aws:sts::111122223333:assumed-role/IncidentResponder/bob';
+
+  /** The response is found through byResponseId, and its approval read back consistently (then again after a lost race). */
+  function gateHas(approval: ApprovalEntry | undefined, afterConflict?: ApprovalEntry): void {
+    ddbMock.on(QueryCommand).resolves({ Items: [{ ...KEY, responseId: RESPONSE_ID, approval }] });
+    const get = ddbMock.on(GetCommand);
+    get.resolvesOnce({ Item: approval ? { approval } : {} });
+    if (afterConflict) get.resolvesOnce({ Item: { approval: afterConflict } });
+  }
+
+  function decisionUpdate(status: 'approved' | 'denied', decision: 'approve' | 'deny', by: string, reason: string) {
+    return {
+      TableName: TABLE,
+      Key: KEY,
+      UpdateExpression:
+        'SET approval.#status = :status, approval.decision = :decision, approval.decidedBy = :by, approval.reason = :reason, approval.decidedAt = :at',
+      ConditionExpression: 'approval.#status = :pending AND approval.taskToken = :token AND :at < approval.expiresAt',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': status,
+        ':decision': decision,
+        ':by': by,
+        ':reason': reason,
+        ':at': NOW.toISOString(),
+        ':pending': 'pending',
+        ':token': TASK_TOKEN,
+      },
+    };
+  }
+
+  /** The task token reaches DynamoDB's condition and Step Functions only: never an answer or a log line. */
+  function expectNoToken(result: ApiResult, d: ReturnType<typeof deps>): void {
+    expect(JSON.stringify(result)).not.toContain(TASK_TOKEN);
+    expect(JSON.stringify(d.log.lines)).not.toContain(TASK_TOKEN);
+  }
+
+  function expectNothingDecided(): void {
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  }
+
+  it('approves as the SigV4 caller: finds the response, moves its approval conditionally, sends the decision to the waiting task, answers 200', async () => {
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expect(result).toEqual({
+      statusCode: 200,
+      body: {
+        responseId: RESPONSE_ID,
+        incidentId: INCIDENT,
+        decision: 'approve',
+        approved: true,
+        decidedBy: CALLER,
+        reason: approveBody.reason,
+        decidedAt: NOW.toISOString(),
+        executionArn: responseExecution(RESPONSE_ID),
+      },
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(1, QueryCommand, {
+      TableName: TABLE,
+      IndexName: 'byResponseId',
+      KeyConditionExpression: 'responseId = :rid',
+      ExpressionAttributeValues: { ':rid': RESPONSE_ID },
+      Limit: 2,
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(2, GetCommand, {
+      TableName: TABLE,
+      Key: KEY,
+      ConsistentRead: true,
+      ProjectionExpression: '#approval',
+      ExpressionAttributeNames: { '#approval': 'approval' },
+    });
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      decisionUpdate('approved', 'approve', CALLER, approveBody.reason),
+    ]);
+    expect(ddbMock.calls()).toHaveLength(3);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        taskToken: TASK_TOKEN,
+        output: JSON.stringify({ approved: true, decidedBy: CALLER, reason: approveBody.reason, decidedAt: NOW.toISOString() }),
+      },
+    ]);
+    expect(sfnMock.calls()).toHaveLength(1);
+    expectNoToken(result, d);
+  });
+
+  it('denies: a successful task output with approved false, the entry moved to denied', async () => {
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: denyBody }), d);
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toMatchObject({ decision: 'deny', approved: false, decidedBy: CALLER, reason: denyBody.reason });
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      decisionUpdate('denied', 'deny', CALLER, denyBody.reason),
+    ]);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        taskToken: TASK_TOKEN,
+        output: JSON.stringify({ approved: false, decidedBy: CALLER, reason: denyBody.reason, decidedAt: NOW.toISOString() }),
+      },
+    ]);
+    expectNoToken(result, d);
+  });
+
+  it('records as decidedBy whoever signed the request (here an IAM user), never a name in the body', async () => {
+    const iamUser = 'arn:aws:iam::444455556666:user/soar-integration';
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+
+    const signed = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody, userArn: iamUser }), deps());
+    const forged = await handleApiEvent(
+      proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: { ...approveBody, decidedBy: 'arn:aws:iam::111122223333:root' } }),
+      deps(),
+    );
+
+    expect(signed.body.decidedBy).toBe(iamUser);
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':by']).toBe(iamUser);
+    expect(JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '{}')).toMatchObject({ decidedBy: iamUser });
+    expect(expectFailure(forged, 400, 'INVALID_REQUEST')).toContain('decidedBy');
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  it.each<[string, string | null]>([
+    ['no caller identity (IAM auth off)', null],
+    ['a caller that is not an IAM principal ARN', 'alice'],
+    ['a caller with a forged line break', `${CALLER}\n{"level":"INFO"}`],
+  ])('refuses %s with 403, reading and deciding nothing', async (_name, userArn) => {
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody, userArn }), deps());
+
+    expectFailure(result, 403, 'FORBIDDEN', 'requestContext.identity.userArn: ');
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no decision', { reason: 'ok' }, 'decision: '],
+    ['an unknown decision', { decision: 'maybe', reason: 'ok' }, 'decision: '],
+    ['an upper-case decision', { decision: 'APPROVE', reason: 'ok' }, 'decision: '],
+    ['a boolean decision', { decision: true, reason: 'ok' }, 'decision: '],
+    ['no reason', { decision: 'approve' }, 'reason: '],
+    ['an empty reason', { decision: 'approve', reason: '' }, 'reason: '],
+    ['control characters in the reason (log injection)', { decision: 'approve', reason: 'ok\n\u001b[2J{"level":"INFO"}' }, 'reason: '],
+    ['an oversize reason', { decision: 'deny', reason: 'x'.repeat(1025) }, 'reason: '],
+    ['a response id in the body', { ...approveBody, responseId: 'another-response' }, '(root): '],
+    ['a task token in the body', { ...approveBody, taskToken: 'AQCE-forged' }, '(root): '],
+    ['a JSON array', [approveBody], '(root): '],
+    ['JSON null', 'null', '(root): '],
+    ['a JSON string', '"approve"', '(root): '],
+  ])('rejects a body with %s with 400 naming the field, reading and deciding nothing', async (_name, body, field) => {
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body }), deps());
+
+    expectFailure(result, 400, 'INVALID_REQUEST', field);
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it.each<[string, EventOptions, number, string, string]>([
+    ['a body that is not JSON', { id: RESPONSE_ID, body: '{"decision": ' }, 400, 'INVALID_REQUEST', 'body: is not valid JSON'],
+    ['no body', { id: RESPONSE_ID }, 400, 'INVALID_REQUEST', 'body: required'],
+    ['a form-encoded body', { id: RESPONSE_ID, body: 'decision=approve', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type: '],
+    ['a body over the limit', { id: RESPONSE_ID, body: `{"decision":"approve","reason":"${'x'.repeat(MAX_BODY_BYTES)}"}` }, 413, 'PAYLOAD_TOO_LARGE', 'body: '],
+    ['an id with a space', { id: 'a b', body: approveBody }, 400, 'INVALID_REQUEST', 'id: '],
+    ['an id that is a path', { id: '../INCIDENT', body: approveBody }, 400, 'INVALID_REQUEST', 'id: '],
+    ['an over-long id', { id: 'x'.repeat(129), body: approveBody }, 400, 'INVALID_REQUEST', 'id: '],
+  ])('rejects %s, reading and deciding nothing', async (_name, options, status, error, messageStart) => {
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, options), deps());
+
+    expectFailure(result, status, error, messageStart);
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('answers 404 NOT_FOUND for a response the ledger does not have, deciding nothing', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: [] });
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expect(expectFailure(result, 404, 'NOT_FOUND')).toBe(
+      `no response ${RESPONSE_ID} in the ledger (a response started a moment ago may take a few seconds to appear)`,
+    );
+    expectNothingDecided();
+    expect(ddbMock).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it.each<[string, () => void, string, RegExp]>([
+    [
+      'no approval was asked for',
+      () => gateHas(undefined),
+      'NOT_PENDING',
+      new RegExp(`^response ${RESPONSE_ID} is not waiting for a decision: no approval was requested`),
+    ],
+    [
+      'someone decided first',
+      () => gateHas(pendingApproval({ status: 'approved', decision: 'approve', decidedBy: OTHER, taskToken: undefined })),
+      'ALREADY_DECIDED',
+      new RegExp(`^response ${RESPONSE_ID} was already approved by ${OTHER.replace(/[/.]/g, '\\$&')}: the first decision stands$`),
+    ],
+    [
+      'the gate timed out and was recorded',
+      () => gateHas(pendingApproval({ status: 'timed-out', decidedBy: 'cordon (approval timed out)', taskToken: undefined })),
+      'ALREADY_DECIDED',
+      /was already timed-out by cordon \(approval timed out\)/,
+    ],
+    [
+      'the approval expired',
+      () => gateHas(pendingApproval({ expiresAt: '2026-03-02T09:19:59.999Z' })),
+      'EXPIRED',
+      /expired at 2026-03-02T09:19:59\.999Z: onTimeout=approve applies$/,
+    ],
+  ])('answers 409 when %s, deciding nothing', async (_name, prepare, code, message) => {
+    prepare();
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expect(expectFailure(result, 409, code)).toMatch(message);
+    expectNothingDecided();
+    expectNoToken(result, d);
+  });
+
+  it('answers 409 ALREADY_DECIDED to the responder who lost a race, naming who won; nothing sent to Step Functions', async () => {
+    gateHas(pendingApproval(), pendingApproval({ status: 'denied', decision: 'deny', decidedBy: OTHER }));
+    ddbMock.on(UpdateCommand).rejects(awsError('ConditionalCheckFailedException', { message: 'The conditional request failed' }));
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expect(expectFailure(result, 409, 'ALREADY_DECIDED')).toContain(`was already denied by ${OTHER}`);
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expectNoToken(result, d);
+  });
+
+  it.each(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'])(
+    'answers 409 TASK_CLOSED when Step Functions says %s, after undoing the ledger write',
+    async (name) => {
+      gateHas(pendingApproval());
+      ddbMock.on(UpdateCommand).resolves({});
+      // What Step Functions answers may quote the token: it must not reach the answer or the log.
+      sfnMock.on(SendTaskSuccessCommand).rejects(awsError(name, { message: `Provided task token ${TASK_TOKEN} is not valid` }));
+      const d = deps();
+
+      const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+      expect(expectFailure(result, 409, 'TASK_CLOSED')).toBe(
+        `Step Functions no longer waits for a decision on response ${RESPONSE_ID} (${name}): ` +
+          'the approval timed out or the execution ended; nothing was changed',
+      );
+      expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression)).toEqual([
+        decisionUpdate('approved', 'approve', CALLER, approveBody.reason).UpdateExpression,
+        'SET approval.#status = :pending REMOVE approval.decision, approval.decidedBy, approval.reason, approval.decidedAt',
+      ]);
+      expectNoToken(result, d);
+    },
+  );
+
+  it('answers 503 with Retry-After when Step Functions throttles the decision (undone: the caller may retry)', async () => {
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).rejects(awsError('ThrottlingException', { message: `Rate exceeded for ${TASK_TOKEN}` }));
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expectFailure(result, 503, 'SERVICE_UNAVAILABLE', 'TransientAwsError: ');
+    expect(result.headers).toEqual({ 'Retry-After': '2' });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expectNoToken(result, d);
+    expect(d.log.lines.find((l) => l.message === 'api: request failed')?.attributes[0]).toMatchObject({
+      error: 'TransientAwsError',
+      cause: "ThrottlingException (AWS request id test-request-id; message withheld: the call carried the approval's task token)",
+    });
+  });
+
+  it('answers 503 when the ledger throttles, before anything is decided', async () => {
+    ddbMock.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException'));
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), deps());
+
+    expectFailure(result, 503, 'SERVICE_UNAVAILABLE');
+    expectNothingDecided();
+  });
+
+  it('answers 500 naming only the error when Step Functions refuses the call (after undoing the ledger write)', async () => {
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).rejects(awsError('AccessDeniedException', { message: `not authorized for ${TASK_TOKEN}` }));
+    const d = deps();
+
+    const result = await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: approveBody }), d);
+
+    expect(expectFailure(result, 500, 'INTERNAL_ERROR')).toBe(
+      'the request failed (AccessDeniedException); API request id c0ffee00-1111-2222-3333-444455556666',
+    );
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    // The AWS message quoted the token: the log keeps the error's name and AWS request id only.
+    expectNoToken(result, d);
+    expect(d.log.lines.find((l) => l.message === 'api: request failed')?.attributes[0]).toEqual({
+      route: 'POST /v1/responses/{id}/approval',
+      caller: CALLER,
+      apiRequestId: 'c0ffee00-1111-2222-3333-444455556666',
+      error: 'AccessDeniedException',
+      cause: "AccessDeniedException (AWS request id test-request-id; message withheld: the call carried the approval's task token)",
+    });
+  });
+
+  it('answers 400 when the decision itself fails ApprovalDecision (a decider the shared schema refuses), deciding nothing', async () => {
+    const result = await decideApproval(RESPONSE_ID, approveBody, `${CALLER}\u0000`, deps());
+
+    expectFailure(result, 400, 'INVALID_REQUEST', 'decidedBy: ');
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('logs the decision with the caller and ids, never the reason or the token', async () => {
+    gateHas(pendingApproval());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const d = deps();
+    const marker = 'SECRET-CHANGE-WINDOW-NOTE-91c2';
+
+    await handleApiEvent(proxyEvent('POST', APPROVAL, { id: RESPONSE_ID, body: { decision: 'approve', reason: `ok ${marker}` } }), d);
+
+    expect(JSON.stringify(d.log.lines)).not.toContain(marker);
+    expect(JSON.stringify(d.log.lines)).not.toContain(TASK_TOKEN);
+    expect(d.log.lines.map((l) => [l.level, l.message, l.attributes[0]])).toEqual([
+      [
+        'info',
+        'api: approval decided',
+        {
+          responseId: RESPONSE_ID,
+          incidentId: INCIDENT,
+          decision: 'approve',
+          decidedBy: CALLER,
+          decidedAt: NOW.toISOString(),
+          executionArn: responseExecution(RESPONSE_ID),
+        },
+      ],
+      [
+        'info',
+        'api: answered',
+        {
+          route: 'POST /v1/responses/{id}/approval',
+          caller: CALLER,
+          apiRequestId: 'c0ffee00-1111-2222-3333-444455556666',
+          statusCode: 200,
+          responseId: RESPONSE_ID,
+          decision: 'approve',
+          executionArn: responseExecution(RESPONSE_ID),
+        },
+      ],
+    ]);
   });
 });
 
