@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { DEMO_FINDING } from './cli/simulate';
-import { RESPONDERS } from '../lib/responders';
+import { CONSTRUCT_FUNCTIONS, RESPONDERS } from '../lib/responders';
 import { bucketFor, tokenBucketLowerBoundSeconds, type BucketSpec } from './simulator/throttle';
 import { simulate } from './simulator/simulate';
 import type { SimAttempt } from './simulator/clients';
@@ -135,7 +135,7 @@ interface Bundle {
 function bundles(): Bundle[] {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
   try {
-    return RESPONDERS.map((r) => {
+    return [...RESPONDERS, ...CONSTRUCT_FUNCTIONS].map((r) => {
       const outfile = join(dir, r.name, 'index.js');
       // As ResponderFunction bundles them: one handler per bundle, minified, the AWS SDK included.
       buildSync({
