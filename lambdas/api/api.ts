@@ -530,12 +530,14 @@ export async function startRelease(rawId: string | undefined, body: unknown, cal
       `incident ${incidentId} is ${status}; only a contained or partially-contained instance can be released`,
     );
   }
-  const beforeStateKey = incident?.originalBeforeStateKey;
-  if (typeof beforeStateKey !== 'string' || beforeStateKey === '') {
+  // The same sources, in the same order, as the release workflow (lambdas/release-load): the incident's
+  // original before-state, else the response's own.
+  const beforeStateKey = [incident?.originalBeforeStateKey, found.item.restoreFrom].find((k) => typeof k === 'string' && k !== '');
+  if (beforeStateKey === undefined) {
     return failure(
       409,
       'NOT_RELEASABLE',
-      `incident ${incidentId} has no before-state (originalBeforeStateKey): there is nothing to restore from`,
+      `neither incident ${incidentId} (originalBeforeStateKey) nor response ${id} (restoreFrom) names a before-state: there is nothing to restore from`,
     );
   }
 

@@ -581,8 +581,18 @@ describe('POST /v1/responses/{id}/release', () => {
 
     const result = await handleApiEvent(proxyEvent('POST', RELEASE, { id: RESPONSE_ID, body: releaseBody }), deps());
 
-    expect(expectFailure(result, 409, 'NOT_RELEASABLE')).toContain('has no before-state (originalBeforeStateKey)');
+    expect(expectFailure(result, 409, 'NOT_RELEASABLE')).toContain('names a before-state');
     expectNothingStarted();
+  });
+
+  it("releases from the response's own before-state (restoreFrom) when the incident names none, as the release workflow does", async () => {
+    ledgerHas({ ...RECORDED_ITEM, restoreFrom: `incidents/${INCIDENT}/responses/${RESPONSE_ID}/before-state.json` }, { pk: INCIDENT, sk: 'INCIDENT', status: 'contained' });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: releaseExecution(NEW_ID) });
+
+    const result = await handleApiEvent(proxyEvent('POST', RELEASE, { id: RESPONSE_ID, body: releaseBody }), deps());
+
+    expect(result.statusCode).toBe(202);
+    expect(startInputs().map((s) => s.stateMachineArn)).toEqual([RELEASE_SM]);
   });
 
   it('refuses with 409 a response still running (not recorded yet), and 404 an unknown one', async () => {
