@@ -78,7 +78,7 @@ function sections(doc: string): Set<string> {
 const DOC_CITE = /(?<![\w.-])docs\/([\w.-]+(?:\/[\w.-]+)*\.md)\b/g;
 const SECTION_RUN = /^(?:\s*(?:,|;|\/|and|or|&)?\s*§\s*(\d+(?:\.\d+)*))/;
 // Built from parts, so that no other file's scan would see this line either.
-const RETIRED = new RegExp(`(?<![\\w.-])(${['DES', 'IGN'].join('')}|${['STY', 'LE'].join('')})\\.md\\b`);
+const RETIRED = new RegExp(`(?<![\\w.-])(${['DES', 'IGN'].join('')}|${['STY', 'LE'].join('')})(\\.md\\b|\\s*§)`);
 const MD_LINK = /\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|^\s*\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/g;
 
 function citedSections(rest: string): string[] {
