@@ -23,11 +23,11 @@ function notRestored(action: string, failurePath: string, resultPath: string, ne
 }
 
 /** A step of release-record; if it cannot record, the release fails as RecordingFailed. */
-function record(comment: string, parameters: JsonObject, resultPath: string, next: string): State {
+function record(comment: string, step: string, parameters: JsonObject, resultPath: string, next: string): State {
   return task({
     comment,
     resource: RECORD,
-    parameters: { ...parameters, 'executionArn.$': '$$.Execution.Id' },
+    parameters: { step, 'executionArn.$': '$$.Execution.Id', ...parameters },
     resultPath,
     retry: retry('transientOnly'),
     catch: { resultPath: '$.recordFailure', next: 'RecordingFailed' },
@@ -131,7 +131,8 @@ export function releaseDefinition(): Definition {
       InstanceNotRestored: notRestored('restoreInstance', '$.instanceFailure', '$.instance', 'RecordRelease'),
       RecordRelease: record(
         'Decide released / partially-released / failed, capture the after-state, write the release evidence, the ledger and the manifest, notify',
-        { step: 'record', 'state.$': '$' },
+        'record',
+        { 'state.$': '$' },
         '$.outcome',
         'CheckRelease',
       ),
@@ -140,7 +141,8 @@ export function releaseDefinition(): Definition {
       ReleaseIncomplete: fail({ Error: 'ReleaseIncomplete', CausePath: '$.outcome.summary' }),
       RecordRefusal: record(
         'Nothing was changed: record who asked and why the release was refused, and notify',
-        { step: 'refused', 'release.$': '$.release', 'failure.$': '$.failure' },
+        'refused',
+        { 'release.$': '$.release', 'failure.$': '$.failure' },
         '$.refusal',
         'ReleaseRefused',
       ),
