@@ -19,7 +19,8 @@ import { IntakePolicy } from '../intake/decide';
 import { requireEnv } from '../shared/env';
 import { once } from '../shared/handler';
 import { describeZodError } from '../shared/schemas';
-import { handleApiEvent, toProxyResult, type ApiConfig, type ApiDeps } from './api';
+import { handleApiEvent } from './api';
+import { toProxyResult, type ApiConfig, type ApiDeps } from './contract';
 
 const logger = new Logger();
 const tracer = new Tracer();

@@ -6,123 +6,33 @@
  * does the same for a release refused before anything was changed.
  *
  * Nothing here deletes anything: snapshots, evidence objects and flow logs are kept whatever the outcome.
+ *
+ * Layout: outcome.ts decides how the release ended (pure); refusal.ts is RecordRefusal; deps.ts
+ * holds the input, the dependencies and the SNS summary both share. This file writes a release
+ * that ran.
  */
 import { DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import type { ClientFactory } from '../shared/clients';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { errorSummary, isTransient } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence, type EvidenceObject } from '../shared/evidence';
-import { awsErrorName, parseInput, type Log } from '../shared/handler';
-import { findResponse, INCIDENT_SK } from '../shared/ledger';
+import { awsErrorName, parseInput } from '../shared/handler';
+import { INCIDENT_SK } from '../shared/ledger';
 import { collectJournal, writeManifest } from '../shared/manifest';
-import { Containment, REFUSAL_ERRORS, ReleaseRequest, releaseSk, type FoundState } from '../shared/release';
+import { releaseSk, type FoundState } from '../shared/release';
 import type { Target } from '../shared/schemas';
+import { notify, type RecordReleaseDeps, type RecordReleaseInput } from './deps';
+import { causeMessage, decideRelease, ReleaseState, type ReleaseOutcome, type ReleaseFailure } from './outcome';
+import { recordRefusal, type RefusalResult } from './refusal';
 
-const StepFailure = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
-const Part = z.object({ status: z.string(), error: z.string().optional(), cause: z.string().optional() }).passthrough();
-
-export const RecordReleaseInput = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('record'), executionArn: z.string().min(1).max(2048), state: z.record(z.string(), z.unknown()) }),
-  z.object({ step: z.literal('refused'), executionArn: z.string().min(1).max(2048), release: z.unknown(), failure: StepFailure }),
-]);
-export type RecordReleaseInput = z.infer<typeof RecordReleaseInput>;
-
-/** The release workflow's state when it reaches RecordRelease. */
-export const ReleaseState = z
-  .object({
-    release: ReleaseRequest,
-    containment: Containment,
-    network: z.array(Part.extend({ networkInterfaceId: z.string() })).optional(),
-    role: Part.optional(),
-    instance: Part.optional(),
-  })
-  .passthrough();
-export type ReleaseState = z.infer<typeof ReleaseState>;
-
-export interface RecordReleaseConfig {
-  readonly ledgerTable: string;
-  readonly evidenceBucket: string;
-  readonly topicArn: string;
-}
-
-export interface RecordReleaseDeps {
-  readonly factory: ClientFactory;
-  readonly config: RecordReleaseConfig;
-  readonly log: Log;
-  readonly now?: () => Date;
-}
-
-export type ReleaseOutcome = 'released' | 'partially-released' | 'failed';
-
-export interface ReleaseFailure {
-  part: 'network' | 'role' | 'instance' | 'record';
-  error: string;
-  cause: string;
-}
-
-export interface ReleaseDecision {
-  outcome: ReleaseOutcome;
-  failures: ReleaseFailure[];
-  summary: string;
-}
-
-const short = (text: string | undefined, max = 600): string => {
-  const t = text ?? '';
-  return t.length > max ? `${t.slice(0, max)}…` : t;
-};
-
-/** A Lambda error's Cause is JSON (`errorType`, `errorMessage`, `trace`): keep the message, never the stack. */
-function causeMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (parsed && typeof parsed.errorMessage === 'string') return short(parsed.errorMessage, 1000);
-  } catch {
-    // not JSON: the message itself
-  }
-  return short(cause, 1000);
-}
-
-/** How the release ended, from the workflow state alone (pure). A part that failed is never reported as given back. */
-export function decideRelease(state: ReleaseState): ReleaseDecision {
-  const failures: ReleaseFailure[] = [];
-  const given: string[] = [];
-  const results = new Map((state.network ?? []).map((r) => [r.networkInterfaceId, r]));
-  for (const eni of state.containment.interfaces) {
-    const r = results.get(eni.networkInterfaceId);
-    if (!r) failures.push({ part: 'network', error: 'NotAttempted', cause: `${eni.networkInterfaceId}: no restore result` });
-    else if (r.status === 'restored') given.push(`network (${eni.networkInterfaceId})`);
-    else failures.push({ part: 'network', error: r.error ?? 'Error', cause: causeMessage(r.cause) || `${eni.networkInterfaceId}: ${r.status}` });
-  }
-  for (const part of ['role', 'instance'] as const) {
-    const r = state[part];
-    if (!r) failures.push({ part, error: 'NotAttempted', cause: `no ${part} restore result` });
-    else if (r.status === 'succeeded') given.push(part);
-    else if (r.status !== 'not-applicable') failures.push({ part, error: r.error ?? 'Error', cause: causeMessage(r.cause) || r.status });
-  }
-  const outcome: ReleaseOutcome = failures.length === 0 ? 'released' : given.length ? 'partially-released' : 'failed';
-  const failed = [...new Set(failures.map((f) => f.part))];
-  const summary =
-    outcome === 'released'
-      ? `released: the before-state ${state.containment.restoreFrom.key} is restored; snapshots, evidence and flow logs are kept`
-      : `${outcome}: ${failed.join(', ')} not restored${given.length ? `; ${given.join(', ')} restored` : '; nothing was given back'}`;
-  return { outcome, failures, summary };
-}
-
-async function notify(deps: RecordReleaseDeps, subjectLine: string, message: Record<string, unknown>, outcome: string): Promise<void> {
-  const { sns } = deps.factory.hub();
-  await sns.send(
-    new PublishCommand({
-      TopicArn: deps.config.topicArn,
-      // SNS subjects: ASCII, at most 100 characters.
-      Subject: subjectLine.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
-      Message: JSON.stringify(message, null, 2),
-      MessageAttributes: { outcome: { DataType: 'String', StringValue: outcome } },
-    }),
-  );
-}
+export { RecordReleaseInput, type RecordReleaseConfig, type RecordReleaseDeps } from './deps';
+export {
+  decideRelease,
+  ReleaseState,
+  type ReleaseDecision,
+  type ReleaseFailure,
+  type ReleaseOutcome,
+} from './outcome';
+export { recordRefusal, type RefusalResult } from './refusal';
 
 async function captureAfter(deps: RecordReleaseDeps, target: Target, releaseId: string, now: string): Promise<FoundState> {
   const { ec2 } = await deps.factory.forTarget(target, `cordon-release-${releaseId}`);
@@ -337,92 +247,6 @@ export async function recordRelease(input: Extract<RecordReleaseInput, { step: '
   );
   deps.log.info('release recorded', { incidentId, releaseId: release.releaseId, outcome: decision.outcome });
   return { outcome: decision.outcome, summary: decision.summary, failures: decision.failures, incidentStatus };
-}
-
-export interface RefusalResult {
-  outcome: 'refused' | 'failed';
-  error: string;
-  cause: string;
-}
-
-/** LoadContainment refused (or failed) before anything in the target account was changed: record who asked, and why it was refused. */
-export async function recordRefusal(input: Extract<RecordReleaseInput, { step: 'refused' }>, deps: RecordReleaseDeps): Promise<RefusalResult> {
-  const now = (deps.now ?? (() => new Date()))().toISOString();
-  const error = input.failure.Error ?? 'Error';
-  const cause = causeMessage(input.failure.Cause);
-  const outcome: RefusalResult['outcome'] = REFUSAL_ERRORS.has(error) ? 'refused' : 'failed';
-  const parsed = ReleaseRequest.safeParse(input.release);
-  const { ddb } = deps.factory.hub();
-
-  let incidentId: string | null = null;
-  if (parsed.success) {
-    const release = parsed.data;
-    const found = await findResponse(ddb, deps.config.ledgerTable, release.responseId);
-    if (found) {
-      incidentId = found.incidentId;
-      try {
-        await ddb.send(
-          new PutCommand({
-            TableName: deps.config.ledgerTable,
-            Item: {
-              pk: incidentId,
-              sk: releaseSk(release.releaseId),
-              releaseId: release.releaseId,
-              releasedResponseId: release.responseId,
-              request: release,
-              status: outcome,
-              outcome,
-              error,
-              cause,
-              summary: `${outcome}: ${error}: nothing was changed`,
-              executionArn: input.executionArn,
-              recordedAt: now,
-            },
-            // Never overwrite a release that ran (a reused release id is refused, and stays what it was).
-            ConditionExpression: 'attribute_not_exists(pk) OR #status = :inProgress',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':inProgress': 'in-progress' },
-          }),
-        );
-      } catch (err) {
-        if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
-      }
-      try {
-        // Give the lock back if this release took it; another release's lock is left alone.
-        await ddb.send(
-          new UpdateCommand({
-            TableName: deps.config.ledgerTable,
-            Key: { pk: incidentId, sk: INCIDENT_SK },
-            UpdateExpression: 'SET updatedAt = :now REMOVE activeReleaseId',
-            ConditionExpression: 'activeReleaseId = :rel',
-            ExpressionAttributeValues: { ':now': now, ':rel': release.releaseId },
-          }),
-        );
-      } catch (err) {
-        if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
-      }
-    }
-  }
-  const responseId = parsed.success ? parsed.data.responseId : null;
-  await notify(
-    deps,
-    `[cordon] release ${outcome}: ${responseId ?? 'invalid request'}`,
-    {
-      outcome,
-      error,
-      cause,
-      incidentId,
-      releaseId: parsed.success ? parsed.data.releaseId : null,
-      responseId,
-      requestedBy: parsed.success ? parsed.data.requestedBy : null,
-      reason: parsed.success ? parsed.data.reason : null,
-      executionArn: input.executionArn,
-      changed: 'nothing: the release stopped before acting on the instance',
-    },
-    `release-${outcome}`,
-  );
-  deps.log.warn('release not started', { incidentId, error, outcome });
-  return { outcome, error, cause };
 }
 
 export async function record(input: RecordReleaseInput, deps: RecordReleaseDeps): Promise<RecordReleaseResult | RefusalResult> {
