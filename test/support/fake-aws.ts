@@ -1,5 +1,5 @@
 /**
- * The simulated account (bin/simulator/account.ts) wired into every SDK client
+ * The simulated account (lib/simulator/account.ts) wired into every SDK client
  * through aws-sdk-client-mock, so handlers that build their own clients (the
  * unit-test client factory, production factories) reach the model unchanged.
  */
@@ -12,9 +12,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SimAccount } from '../../bin/simulator/account';
+import { SimAccount } from '../../lib/simulator/account';
 
-export type { Call, FakeEni, FakeGroup, FakeInstance, FakeRule, FakeSnapshot } from '../../bin/simulator/account';
+export type { Call, FakeEni, FakeGroup, FakeInstance, FakeRule, FakeSnapshot } from '../../lib/simulator/account';
 
 const CLIENTS: Array<[string, unknown]> = [
   ['ec2', EC2Client],

@@ -5,7 +5,7 @@
  * Retry intervals are overridden to zero; the definition is still what executes.
  */
 import type { ClientFactory } from '../../lambdas/shared/clients';
-import { loadDefinition, RELEASE_ASL, releaseHandlers as handlers, runExecution, type Invoke } from '../../bin/simulator/workflow';
+import { loadDefinition, RELEASE_ASL, releaseHandlers as handlers, runExecution, type Invoke } from '../../lib/simulator/workflow';
 import { arnFor, testHub, type WorkflowRun } from './workflow';
 
 export const RELEASE_ASL_PATH = RELEASE_ASL;

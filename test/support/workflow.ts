@@ -1,7 +1,7 @@
 /**
  * Runs the real response ASL (state-machines/response.asl.json) in aws-local-stepfunctions with
  * the real Lambda handlers, over a test client factory: the simulator's runner
- * (bin/simulator/workflow.ts) with no clock, so Wait states and retry intervals take no time.
+ * (lib/simulator/workflow.ts) with no clock, so Wait states and retry intervals take no time.
  *
  * The approval gate's callback task is emulated by that runner (aws-local-stepfunctions 3 has no
  * service integrations and no `$$.Task.Token`): the real await-approval handler runs, then the task
@@ -22,9 +22,9 @@ import {
   type ExecutionRun,
   type HubSettings,
   type Invoke,
-} from '../../bin/simulator/workflow';
+} from '../../lib/simulator/workflow';
 
-export { allStates, CALLBACK_RESOURCE } from '../../bin/simulator/workflow';
+export { allStates, CALLBACK_RESOURCE } from '../../lib/simulator/workflow';
 export type { CallbackBroker, CallbackContext };
 
 export const ASL_PATH = RESPONSE_ASL;

@@ -28,7 +28,7 @@ import * as releaseRecord from '../../lambdas/release-record/handler';
 import * as releaseRestore from '../../lambdas/release-restore/handler';
 import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
 import * as snapshot from '../../lambdas/snapshot/handler';
-import { RESPONDERS } from '../../lib/responders';
+import { RESPONDERS } from '../responders';
 import './polyfill';
 import type { SimClock } from './clock';
 

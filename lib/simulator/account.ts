@@ -4,7 +4,7 @@
  * workflow tests can check outcomes (which groups an ENI ends up in, what the
  * role policy denies, what the ledger holds) rather than only which calls were
  * made. Commands reach it through `dispatch`, from the simulator's client
- * factory (bin/simulator/clients.ts) or, in tests, from aws-sdk-client-mock
+ * factory (lib/simulator/clients.ts) or, in tests, from aws-sdk-client-mock
  * (test/support/fake-aws.ts). Commands it does not model fail loudly.
  */
 import { createHash } from 'node:crypto';
