@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { DEMO_FINDING } from '../../bin/cli/simulate';
 import { judgeFlow } from '../../lib/simulator/conntrack';
-import { simulate, type Check, type Simulation } from '../../lib/simulator/simulate';
+import type { Check } from '../../lib/simulator/judge';
+import { simulate, type Simulation } from '../../lib/simulator/simulate';
 import type { ScenarioInput } from '../../lib/simulator/scenario';
 
 const demoEvent = JSON.parse(readFileSync(DEMO_FINDING, 'utf8')) as Record<string, unknown>;

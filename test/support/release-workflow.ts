@@ -5,7 +5,9 @@
  * Retry intervals are overridden to zero; the definition is still what executes.
  */
 import type { ClientFactory } from '../../lambdas/shared/clients';
-import { loadDefinition, RELEASE_ASL, releaseHandlers as handlers, runExecution, type Invoke } from '../../lib/simulator/workflow';
+import { loadDefinition, RELEASE_ASL } from '../../lib/simulator/asl';
+import { releaseHandlers as handlers, type Invoke } from '../../lib/simulator/handlers';
+import { runExecution } from '../../lib/simulator/workflow';
 import { arnFor, testHub, type WorkflowRun } from './workflow';
 
 export const RELEASE_ASL_PATH = RELEASE_ASL;

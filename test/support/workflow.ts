@@ -11,20 +11,11 @@
 import type { ClientFactory } from '../../lambdas/shared/clients';
 import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
-import {
-  functionArn,
-  loadDefinition as loadAsl,
-  RESPONSE_ASL,
-  responseHandlers,
-  runExecution,
-  type CallbackBroker,
-  type CallbackContext,
-  type ExecutionRun,
-  type HubSettings,
-  type Invoke,
-} from '../../lib/simulator/workflow';
+import { loadDefinition as loadAsl, RESPONSE_ASL } from '../../lib/simulator/asl';
+import { functionArn, responseHandlers, type HubSettings, type Invoke } from '../../lib/simulator/handlers';
+import { runExecution, type CallbackBroker, type CallbackContext, type ExecutionRun } from '../../lib/simulator/workflow';
 
-export { allStates, CALLBACK_RESOURCE } from '../../lib/simulator/workflow';
+export { allStates, CALLBACK_RESOURCE } from '../../lib/simulator/asl';
 export type { CallbackBroker, CallbackContext };
 
 export const ASL_PATH = RESPONSE_ASL;
