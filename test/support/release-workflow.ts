@@ -10,11 +10,9 @@ import { releaseHandlers as handlers, type Invoke } from '../../lib/simulator/ha
 import { runExecution } from '../../lib/simulator/workflow';
 import { arnFor, testHub, type WorkflowRun } from './workflow';
 
-export const RELEASE_ASL_PATH = RELEASE_ASL;
-
 /** The release ASL with each `${Placeholder}` replaced by its function's ARN, as CDK's definitionSubstitutions does. */
 export function loadReleaseDefinition(): Record<string, unknown> {
-  return loadDefinition(RELEASE_ASL_PATH, arnFor);
+  return loadDefinition(RELEASE_ASL, arnFor);
 }
 
 export interface ReleaseOptions {
