@@ -11,4 +11,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The simulator (lib/simulator) is a test and demo tool: nothing deployed may depend on it.
+    files: ['lambdas/**/*.ts', 'lib/*.ts', 'lib/constructs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)simulator(/|$)',
+              message: 'lib/simulator is for tests, the demo and the bench: the Lambdas and the CDK app must not import it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

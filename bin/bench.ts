@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { DEMO_FINDING } from './cli/simulate';
 import { CONSTRUCT_FUNCTIONS, RESPONDERS } from '../lib/responders';
-import { bucketFor, tokenBucketLowerBoundSeconds, type BucketSpec } from './simulator/throttle';
-import { simulate } from './simulator/simulate';
-import type { SimAttempt } from './simulator/clients';
+import { bucketFor, tokenBucketLowerBoundSeconds, type BucketSpec } from '../lib/simulator/throttle';
+import { simulate } from '../lib/simulator/simulate';
+import type { SimAttempt } from '../lib/simulator/clients';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -1,5 +1,5 @@
 // aws-local-stepfunctions 3 needs Promise.withResolvers, which Node 20 lacks.
-import '../bin/simulator/polyfill';
+import '../lib/simulator/polyfill';
 
 // Tests never reach AWS: fail fast if anything tries to resolve real credentials.
 process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY';

@@ -1,21 +1,21 @@
 /**
  * `cordon simulate [event.json] [--scenario file] [--json]` (issue 4): run a finding through the
  * real intake and response workflow against the simulated account. With no event, the embedded
- * demo finding (bin/simulator/demo-finding.json). Calls no AWS.
+ * demo finding (lib/simulator/demo-finding.json). Calls no AWS.
  *
  * Exit codes: 0 every after-check passed, or intake ignored the event; 3 a check failed;
  * 2 bad input (unreadable event or scenario, rejected event).
  */
 import { join } from 'node:path';
-import { Scenario, type ScenarioInput } from '../simulator/scenario';
-import { renderReport } from '../simulator/report';
-import { simulate } from '../simulator/simulate';
+import { Scenario, type ScenarioInput } from '../../lib/simulator/scenario';
+import { renderReport } from '../../lib/simulator/report';
+import { simulate } from '../../lib/simulator/simulate';
 import { describeZodError } from '../../lambdas/shared/schemas';
 import type { Command } from './command';
 import type { CliIo } from './deps';
 import { UsageError } from './errors';
 
-export const DEMO_FINDING = join(__dirname, '..', 'simulator', 'demo-finding.json');
+export const DEMO_FINDING = join(__dirname, '..', '..', 'lib', 'simulator', 'demo-finding.json');
 
 export const SIMULATE_USAGE = [
   'usage: cordon simulate [event.json|-] [--scenario scenario.json] [--json]',

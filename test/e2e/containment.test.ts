@@ -7,9 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEMO_FINDING } from '../../bin/cli/simulate';
-import { judgeFlow } from '../../bin/simulator/conntrack';
-import { simulate, type Check, type Simulation } from '../../bin/simulator/simulate';
-import type { ScenarioInput } from '../../bin/simulator/scenario';
+import { judgeFlow } from '../../lib/simulator/conntrack';
+import type { Check } from '../../lib/simulator/judge';
+import { simulate, type Simulation } from '../../lib/simulator/simulate';
+import type { ScenarioInput } from '../../lib/simulator/scenario';
 
 const demoEvent = JSON.parse(readFileSync(DEMO_FINDING, 'utf8')) as Record<string, unknown>;
 const MEMBER = '444455556666';

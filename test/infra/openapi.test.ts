@@ -23,7 +23,7 @@ import type { OpenAPIV3 } from 'openapi-types';
 import { handleApiEvent, type ApiDeps } from '../../lambdas/api/api';
 import { IntakePolicy } from '../../lambdas/intake/decide';
 import { CALLER, proxyEvent, type EventOptions } from '../support/api-events';
-import { FAKE_CREDENTIALS, awsError } from '../unit/support/clients';
+import { FAKE_CREDENTIALS, awsError } from '../support/clients';
 import { buildApiStack, routesOf, type ApiStack, type Resource } from './api-stack';
 import { ROOT } from './synth';
 

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allStates, type AslRetrier, type AslState } from '../../bin/simulator/workflow';
+import { allStates, type AslRetrier, type AslState } from '../../lib/simulator/asl';
 
 const DIR = join(__dirname, '..', '..', 'state-machines');
 const machines = readdirSync(DIR).filter((f) => f.endsWith('.asl.json'));

@@ -1,7 +1,7 @@
 /**
- * The simulated account (bin/simulator/account.ts) wired into every SDK client
+ * The simulated account (lib/simulator/account.ts) wired into every SDK client
  * through aws-sdk-client-mock, so handlers that build their own clients (the
- * unit-test client factory, production factories) reach the model unchanged.
+ * test client factory, production factories) reach the model unchanged.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -12,9 +12,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SimAccount } from '../../bin/simulator/account';
+import { SimAccount } from '../../lib/simulator/account';
+import { ACCOUNT, addFixtureInstance, REGION, type FixtureOptions } from '../../lib/simulator/scenario';
 
-export type { Call, FakeEni, FakeGroup, FakeInstance, FakeRule, FakeSnapshot } from '../../bin/simulator/account';
+export type { Call, FakeEni, FakeGroup, FakeInstance, FakeRule, FakeSnapshot } from '../../lib/simulator/account';
 
 const CLIENTS: Array<[string, unknown]> = [
   ['ec2', EC2Client],
@@ -50,4 +51,17 @@ export class FakeAws extends SimAccount {
     for (const s of this.stubs) s.restore();
     this.stubs = [];
   }
+}
+
+/** The installed account holding the fixture instance (lib/simulator/scenario.ts), and its app security group. */
+export interface WebInstance {
+  fake: FakeAws;
+  appSg: string;
+}
+
+/** The fixture instance, in `options.fake` or in a new FakeAws installed behind every SDK client (restore it after). */
+export function webInstance(options: FixtureOptions & { fake?: FakeAws } = {}): WebInstance {
+  const fake = options.fake ?? new FakeAws(ACCOUNT, REGION).install();
+  const { appSg } = addFixtureInstance(fake, options);
+  return { fake, appSg };
 }

@@ -5,14 +5,14 @@
  * Retry intervals are overridden to zero; the definition is still what executes.
  */
 import type { ClientFactory } from '../../lambdas/shared/clients';
-import { loadDefinition, RELEASE_ASL, releaseHandlers as handlers, runExecution, type Invoke } from '../../bin/simulator/workflow';
+import { loadDefinition, RELEASE_ASL } from '../../lib/simulator/asl';
+import { releaseHandlers as handlers, type Invoke } from '../../lib/simulator/handlers';
+import { runExecution } from '../../lib/simulator/workflow';
 import { arnFor, testHub, type WorkflowRun } from './workflow';
-
-export const RELEASE_ASL_PATH = RELEASE_ASL;
 
 /** The release ASL with each `${Placeholder}` replaced by its function's ARN, as CDK's definitionSubstitutions does. */
 export function loadReleaseDefinition(): Record<string, unknown> {
-  return loadDefinition(RELEASE_ASL_PATH, arnFor);
+  return loadDefinition(RELEASE_ASL, arnFor);
 }
 
 export interface ReleaseOptions {

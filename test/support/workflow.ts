@@ -1,7 +1,7 @@
 /**
  * Runs the real response ASL (state-machines/response.asl.json) in aws-local-stepfunctions with
- * the real Lambda handlers, over a test client factory: the simulator's runner
- * (bin/simulator/workflow.ts) with no clock, so Wait states and retry intervals take no time.
+ * the real Lambda handlers, over a test client factory: a thin adapter over the simulator's runner
+ * (lib/simulator/workflow.ts) with no clock, so Wait states and retry intervals take no time.
  *
  * The approval gate's callback task is emulated by that runner (aws-local-stepfunctions 3 has no
  * service integrations and no `$$.Task.Token`): the real await-approval handler runs, then the task
@@ -11,23 +11,12 @@
 import type { ClientFactory } from '../../lambdas/shared/clients';
 import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
-import {
-  functionArn,
-  loadDefinition as loadAsl,
-  RESPONSE_ASL,
-  responseHandlers,
-  runExecution,
-  type CallbackBroker,
-  type CallbackContext,
-  type ExecutionRun,
-  type HubSettings,
-  type Invoke,
-} from '../../bin/simulator/workflow';
+import { loadDefinition as loadAsl, RESPONSE_ASL } from '../../lib/simulator/asl';
+import { functionArn, responseHandlers, type HubSettings, type Invoke } from '../../lib/simulator/handlers';
+import { runExecution, type CallbackBroker, type CallbackContext, type ExecutionRun } from '../../lib/simulator/workflow';
 
-export { allStates, CALLBACK_RESOURCE } from '../../bin/simulator/workflow';
 export type { CallbackBroker, CallbackContext };
 
-export const ASL_PATH = RESPONSE_ASL;
 export const LEDGER = 'cordon-ledger';
 export const BUCKET = 'cordon-evidence';
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:cordon';
@@ -35,12 +24,12 @@ export const HUB_ACCOUNT = '111122223333';
 export const evidenceKeyArn = (hub: string) => `arn:aws:kms:us-east-1:${hub}:key/0b3f0c1e-evidence`;
 
 /** Where the test functions "live": their ARNs are what the ASL's placeholders become. */
-export const TEST_HUB = { hubAccountId: HUB_ACCOUNT, region: 'us-east-1' } as const;
+const TEST_HUB = { hubAccountId: HUB_ACCOUNT, region: 'us-east-1' } as const;
 export const arnFor = (name: string) => functionArn(TEST_HUB, name);
 
 /** The ASL with each `${Placeholder}` replaced, as CDK's definitionSubstitutions does. */
 export function loadDefinition(): Record<string, unknown> {
-  return loadAsl(ASL_PATH, arnFor);
+  return loadAsl(RESPONSE_ASL, arnFor);
 }
 
 export interface WorkflowOptions {

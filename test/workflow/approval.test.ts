@@ -7,9 +7,9 @@
 import type { ApprovalDecision } from '../../lambdas/shared/schemas';
 import { submitApprovalDecision } from '../../lambdas/shared/approval';
 import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
-import { FakeAws } from '../support/fake-aws';
-import { ENI_A, ENI_B, INCIDENT, INSTANCE, NOW, request, ROLE, type Scenario, STOLEN_AT, webInstance } from '../support/scenario';
-import { testClientFactory, rejectionOf } from '../unit/support/clients';
+import { FakeAws, type WebInstance, webInstance } from '../support/fake-aws';
+import { ENI_A, ENI_B, INCIDENT, INSTANCE, NOW, request, ROLE, STOLEN_AT } from '../../lib/simulator/scenario';
+import { testClientFactory, rejectionOf } from '../support/clients';
 import { LEDGER, runWorkflow, type CallbackContext, type WorkflowRun } from '../support/workflow';
 
 const RESPONSE_ID = request().requestId;
@@ -32,11 +32,11 @@ const SERVICE_CHANGES = [
   'DisassociateIamInstanceProfile',
 ];
 
-let scenario: Scenario | undefined;
+let scenario: WebInstance | undefined;
 afterEach(() => scenario?.fake.restore());
 
 /** The web instance tagged env=production, in an Auto Scaling group and registered directly in a target group. */
-function productionInstance(tags: Record<string, string> = { env: 'production' }): Scenario {
+function productionInstance(tags: Record<string, string> = { env: 'production' }): WebInstance {
   scenario = webInstance({ tags, asg: 'web-asg' });
   scenario.fake.targetGroups.set(DIRECT_TG, { type: 'instance', targets: [{ id: INSTANCE, port: 8443, state: 'healthy' }] });
   return scenario;

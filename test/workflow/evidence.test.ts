@@ -4,9 +4,9 @@
  * incident per instance however often the finding arrives.
  */
 import { createHash } from 'node:crypto';
-import { FakeAws } from '../support/fake-aws';
-import { testClientFactory } from '../unit/support/clients';
-import { ACCOUNT, INCIDENT, INSTANCE, NOW, REGION, request, webInstance } from '../support/scenario';
+import { FakeAws, webInstance } from '../support/fake-aws';
+import { testClientFactory } from '../support/clients';
+import { ACCOUNT, INCIDENT, INSTANCE, NOW, REGION, request } from '../../lib/simulator/scenario';
 import { BUCKET, evidenceKeyArn, runWorkflow } from '../support/workflow';
 
 const HUB = '999988887777';

@@ -19,9 +19,9 @@ import * as record from '../../lambdas/record/handler';
 import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
 import * as snapshot from '../../lambdas/snapshot/handler';
 import { RESPONDERS } from '../../lib/responders';
-import { testClientFactory } from '../unit/support/clients';
-import { FakeAws } from '../support/fake-aws';
-import { ACCOUNT, INCIDENT, NOW, request, webInstance } from '../support/scenario';
+import { testClientFactory } from '../support/clients';
+import { FakeAws, webInstance } from '../support/fake-aws';
+import { ACCOUNT, INCIDENT, NOW, request } from '../../lib/simulator/scenario';
 import { runWorkflow } from '../support/workflow';
 
 const ENV = {

@@ -12,11 +12,11 @@ import * as releaseLoad from '../../lambdas/release-load/handler';
 import * as releaseRecord from '../../lambdas/release-record/handler';
 import * as releaseRestore from '../../lambdas/release-restore/handler';
 import { RESPONDERS } from '../../lib/responders';
-import { FakeAws } from '../support/fake-aws';
+import { FakeAws, type WebInstance, webInstance } from '../support/fake-aws';
 import { releaseRequest, runRelease } from '../support/release-workflow';
-import { ACCOUNT, ENI_A, ENI_B, INCIDENT, INSTANCE, NEIGHBOUR, NOW, REGION, request, ROLE, type Scenario, STOLEN_AT, VPC, webInstance } from '../support/scenario';
+import { ACCOUNT, ENI_A, ENI_B, INCIDENT, INSTANCE, NEIGHBOUR, NOW, REGION, request, ROLE, STOLEN_AT, VPC } from '../../lib/simulator/scenario';
 import { BUCKET, runWorkflow, type WorkflowRun } from '../support/workflow';
-import { testClientFactory } from '../unit/support/clients';
+import { testClientFactory } from '../support/clients';
 
 const RELEASED_AT = new Date('2026-03-02T14:40:00.000Z');
 /** Credentials the instance gets once its profile is associated again. */
@@ -74,11 +74,11 @@ function policyOf(fake: FakeAws): { Statement: Array<{ Sid?: string; Condition?:
   return text === undefined ? undefined : JSON.parse(text);
 }
 
-let scenario: Scenario | undefined;
+let scenario: WebInstance | undefined;
 afterEach(() => scenario?.fake.restore());
 
 /** The web instance with some character: different groups per ENI, custom timeouts on one, shutdown → terminate. */
-function characterfulInstance(options: Parameters<typeof webInstance>[0] = {}): Scenario & { dbSg: string } {
+function characterfulInstance(options: Parameters<typeof webInstance>[0] = {}): WebInstance & { dbSg: string } {
   const s = webInstance(options);
   const dbSg = s.fake.addGroup(VPC, 'web-db');
   (s.fake.enis.get(ENI_B) as { groups: string[] }).groups = [s.appSg, dbSg];

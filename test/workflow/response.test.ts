@@ -5,7 +5,7 @@
  * are denied, what the ledger and the evidence bucket hold.
  */
 import { createHash } from 'node:crypto';
-import { FakeAws } from '../support/fake-aws';
+import { FakeAws, type WebInstance, webInstance } from '../support/fake-aws';
 import {
   ACCOUNT,
   ENI_A,
@@ -17,12 +17,10 @@ import {
   REGION,
   request,
   ROLE,
-  type Scenario,
   STOLEN_AT,
   VPC,
-  webInstance,
-} from '../support/scenario';
-import { testClientFactory } from '../unit/support/clients';
+} from '../../lib/simulator/scenario';
+import { testClientFactory } from '../support/clients';
 import { BUCKET, runWorkflow, type WorkflowRun } from '../support/workflow';
 
 async function run(fake: FakeAws, input: unknown = request(), revokeSessions: 'auto' | 'always' | 'never' = 'auto'): Promise<WorkflowRun> {
@@ -60,7 +58,7 @@ function latestMessage(fake: FakeAws, prefix: string) {
   return { subject: m.subject, body: JSON.parse(m.message) as Record<string, unknown> };
 }
 
-let scenario: Scenario | undefined;
+let scenario: WebInstance | undefined;
 afterEach(() => scenario?.fake.restore());
 
 describe('response workflow', () => {

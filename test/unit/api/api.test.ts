@@ -16,7 +16,7 @@ import type { ApprovalEntry } from '../../../lambdas/shared/approval';
 import { executionName } from '../../../lambdas/shared/executions';
 import type { Log } from '../../../lambdas/shared/handler';
 import { CALLER as SIGNER, proxyEvent, type EventOptions } from '../../support/api-events';
-import { awsError, FAKE_CREDENTIALS, HUB_REGION } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, HUB_REGION } from '../../support/clients';
 
 const sfnMock = mockClient(SFNClient);
 const ddbMock = mockClient(DynamoDBDocumentClient);

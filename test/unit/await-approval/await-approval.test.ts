@@ -6,7 +6,7 @@ import { createHandler, productionDeps } from '../../../lambdas/await-approval/h
 import { gatedActions, requestApproval, type AwaitApprovalDeps, type AwaitApprovalInput } from '../../../lambdas/await-approval/await-approval';
 import { ApprovalAlreadyDecidedError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { Log } from '../../../lambdas/shared/handler';
-import { awsError, rejectionOf, testClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);

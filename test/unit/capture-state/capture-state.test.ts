@@ -22,7 +22,7 @@ import { approvalFromEnv, createHandler } from '../../../lambdas/capture-state/h
 import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const asMock = mockClient(AutoScalingClient);

@@ -20,7 +20,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { AwsClients, AwsOptions } from '../../../bin/cli/aws';
 import type { CliDeps } from '../../../bin/cli/deps';
-import { FAKE_CREDENTIALS } from '../support/clients';
+import { FAKE_CREDENTIALS } from '../../support/clients';
 
 export const HUB = '111122223333';
 export const MEMBER = '444455556666';

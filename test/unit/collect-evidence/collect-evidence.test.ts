@@ -6,7 +6,7 @@ import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../lambdas/collect-evidence/handler';
 import { collectEvidence, type CollectDeps } from '../../../lambdas/collect-evidence/collect-evidence';
 import type { TaskBase } from '../../../lambdas/shared/workflow';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);

@@ -4,7 +4,7 @@ import 'aws-sdk-client-mock-jest';
 import type { InterfaceSummary } from '../../../lambdas/shared/workflow';
 import { createHandler } from '../../../lambdas/flow-logs/handler';
 import { enableFlowLogs, FlowLogCreationError, type FlowLogsDeps, type FlowLogsInput } from '../../../lambdas/flow-logs/flow-logs';
-import { awsError, rejectionOf, testClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

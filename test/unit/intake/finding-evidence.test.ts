@@ -6,7 +6,7 @@ import 'aws-sdk-client-mock-jest';
 import { DEFAULT_INTAKE_POLICY, IntakePolicy } from '../../../lambdas/intake/decide';
 import { runIntake, type IntakeDeps } from '../../../lambdas/intake/intake';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
-import { awsError, FAKE_CREDENTIALS, rejectionOf } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, rejectionOf } from '../../support/clients';
 import { loadEvent } from './fixtures';
 
 const sfnMock = mockClient(SFNClient);

@@ -29,7 +29,7 @@ import {
   type PreparedInterface,
   type UntrackResult,
 } from '../../../lambdas/isolate/isolate';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

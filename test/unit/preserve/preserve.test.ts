@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../lambdas/preserve/handler';
 import { preserveInstance, type PreserveInput } from '../../../lambdas/preserve/preserve';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);

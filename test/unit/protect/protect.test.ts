@@ -9,7 +9,7 @@ import 'aws-sdk-client-mock-jest';
 import { ProtectInstanceError, TransientAwsError } from '../../../lambdas/shared/errors';
 import { createHandler, type ProtectDeps } from '../../../lambdas/protect/handler';
 import { protectInstance, type ProtectInput } from '../../../lambdas/protect/protect';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const asMock = mockClient(AutoScalingClient);
 const ec2Mock = mockClient(EC2Client);

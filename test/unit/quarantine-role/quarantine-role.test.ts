@@ -18,7 +18,7 @@ import {
   type QuarantineInput,
   type RevokeSessionsMode,
 } from '../../../lambdas/quarantine-role/quarantine-role';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const iamMock = mockClient(IAMClient);
 const ec2Mock = mockClient(EC2Client);

@@ -13,7 +13,7 @@ import { createHandler } from '../../../lambdas/record/handler';
 import { decideOutcome, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { RecordDeps } from '../../../lambdas/record/record';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { testClientFactory } from '../support/clients';
+import { testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -10,7 +10,7 @@ import type { EvidenceResult, OutcomeResult, RecordDeps } from '../../../lambdas
 import type { Log } from '../../../lambdas/shared/handler';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { awsError, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

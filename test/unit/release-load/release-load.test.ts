@@ -20,7 +20,7 @@ import {
   ResponseNotFoundError,
   type ReleaseRequest,
 } from '../../../lambdas/shared/release';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -14,7 +14,7 @@ import { createHandler } from '../../../lambdas/release-record/handler';
 import { decideRelease, recordRefusal, recordRelease, type RecordReleaseDeps, type ReleaseState } from '../../../lambdas/release-record/release-record';
 import { silentLog } from '../../../lambdas/shared/handler';
 import type { Containment, ReleaseRequest } from '../../../lambdas/shared/release';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

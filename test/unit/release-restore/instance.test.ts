@@ -5,7 +5,7 @@ import { createHandler } from '../../../lambdas/release-restore/handler';
 import type { InstanceInput } from '../../../lambdas/release-restore/instance';
 import { restore, type RestoreDeps } from '../../../lambdas/release-restore/release-restore';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

@@ -6,7 +6,7 @@ import type { NetworkInput } from '../../../lambdas/release-restore/network';
 import { restore, type RestoreDeps } from '../../../lambdas/release-restore/release-restore';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
 import { RestoreVerificationError, type ReleaseInterface } from '../../../lambdas/shared/release';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

@@ -7,7 +7,7 @@ import { restore, type RestoreDeps } from '../../../lambdas/release-restore/rele
 import { withoutInstance, type RoleInput } from '../../../lambdas/release-restore/role';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
 import { ReleasePolicyNotConfirmedError } from '../../../lambdas/shared/release';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const iamMock = mockClient(IAMClient);

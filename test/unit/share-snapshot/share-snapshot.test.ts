@@ -18,7 +18,7 @@ import {
   type ShareDeps,
   type ShareInput,
 } from '../../../lambdas/share-snapshot/share-snapshot';
-import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

@@ -21,7 +21,7 @@ import {
   TransientAwsError,
 } from '../../../lambdas/shared/errors';
 import type { ApprovalDecision } from '../../../lambdas/shared/schemas';
-import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../../support/clients';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const sfnMock = mockClient(SFNClient);

@@ -13,7 +13,7 @@ import 'aws-sdk-client-mock-jest';
 import { createClientFactory, sessionName } from '../../../lambdas/shared/clients';
 import { AssumeRoleError, TransientAwsError } from '../../../lambdas/shared/errors';
 import type { Target } from '../../../lambdas/shared/schemas';
-import { awsError, rejectionOf } from '../support/clients';
+import { awsError, rejectionOf } from '../../support/clients';
 
 const stsMock = mockClient(STSClient);
 

@@ -8,7 +8,7 @@ import {
   LimitExceededError,
   TransientAwsError,
 } from '../../../lambdas/shared/errors';
-import { awsError } from '../support/clients';
+import { awsError } from '../../support/clients';
 
 describe('isTransient', () => {
   it.each([

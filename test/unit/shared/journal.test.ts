@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
 import { lambdaHandler, silentLog } from '../../../lambdas/shared/handler';
 import { journaled, withJournal } from '../../../lambdas/shared/journal';
-import { awsError, FAKE_CREDENTIALS, rejectionOf } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, rejectionOf } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);

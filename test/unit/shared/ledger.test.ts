@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { INCIDENT_SK, incidentIdFor, openIncident, STALE_CLAIM_MS } from '../../../lambdas/shared/ledger';
 import type { ResponseRequest } from '../../../lambdas/shared/schemas';
-import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../../support/clients';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 

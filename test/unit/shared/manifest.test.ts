@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { collectJournal, MANIFEST_VERSION, writeManifest } from '../../../lambdas/shared/manifest';
-import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../support/clients';
+import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../../support/clients';
 
 const s3Mock = mockClient(S3Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);

@@ -16,7 +16,7 @@ import {
   type SnapshotDeps,
   type SnapshotInput,
 } from '../../../lambdas/snapshot/snapshot';
-import { awsError, rejectionOf, testClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 

@@ -23,7 +23,7 @@
  * - `pessimistic`: neither. A live tracked flow keeps its entry, and the timeout
  *   it was created with, until it goes idle.
  */
-import type { EniState, FakeRule } from './account';
+import type { EniState, FakeRule } from './core';
 
 export type TrackingAssumption = 'optimistic' | 'pessimistic';
 export const ASSUMPTIONS: readonly TrackingAssumption[] = ['optimistic', 'pessimistic'];

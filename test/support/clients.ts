@@ -12,9 +12,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientFactory, HubClients, TargetClients } from '../../../lambdas/shared/clients';
-import { journaled } from '../../../lambdas/shared/journal';
-import type { Target } from '../../../lambdas/shared/schemas';
+import type { ClientFactory, HubClients, TargetClients } from '../../lambdas/shared/clients';
+import { journaled } from '../../lambdas/shared/journal';
+import type { Target } from '../../lambdas/shared/schemas';
 
 export const FAKE_CREDENTIALS = {
   accessKeyId: 'AKIAFAKEFORUNITTESTS',
