@@ -1,8 +1,12 @@
 /**
- * EnableFlowLogs (DESIGN.md §3.3): idempotent. An active ALL-traffic flow log
- * on the VPC is reused; otherwise one is created to the hub evidence bucket
- * (custom v2–v5 format, 60 s aggregation). A VPC carries at most two flow
- * logs: when both slots hold non-ALL logs, the instance's ENIs get their own.
+ * EnableFlowLogs (DESIGN.md §3.3): idempotent. A flow log is reused only when it
+ * is one cordon would have created: active, ALL traffic, delivering to the hub
+ * evidence bucket's flow-logs/ prefix in cordon's format at 60 s aggregation.
+ * Any other flow log on the VPC (a member's own, or one to a bucket in another
+ * account) is recorded as found and never counts: the member account can create
+ * and point flow logs anywhere, so their mere presence proves nothing reaches the
+ * evidence bucket. A VPC carries at most two flow logs: when both slots hold
+ * logs cordon can't reuse, the instance's ENIs get their own.
  */
 import { createHash } from 'node:crypto';
 import { CreateFlowLogsCommand, DescribeFlowLogsCommand, type EC2Client, type FlowLog } from '@aws-sdk/client-ec2';
@@ -48,14 +52,51 @@ export interface ResourceFlowLog {
   destination: string | undefined;
 }
 
+/** A flow log that was already there and that cordon did not reuse: recorded, never relied on. */
+export interface FoundFlowLog {
+  resourceId: string;
+  flowLogId: string;
+  trafficType: string | null;
+  status: string | null;
+  destination: string | null;
+}
+
 export interface FlowLogsResult {
   action: 'flowLogs';
   status: 'succeeded';
   flowLogs: ResourceFlowLog[];
+  /** Pre-existing flow logs on the resources looked at, which cordon did not reuse. */
+  found: FoundFlowLog[];
 }
 
-const isUsable = (f: FlowLog): boolean =>
-  f.TrafficType === 'ALL' && f.FlowLogStatus === 'ACTIVE' && (f.DeliverLogsStatus ?? 'SUCCESS') === 'SUCCESS';
+/** Where cordon delivers flow logs: the evidence bucket's flow-logs/ prefix. */
+export const flowLogDestination = (bucketArn: string): string => `${bucketArn}/flow-logs/`;
+
+/**
+ * True only for a flow log that delivers what cordon needs to where cordon keeps evidence. Every field is
+ * checked, because the member account may create flow logs itself (to any bucket, in any format).
+ */
+function isOurs(f: FlowLog, destination: string): boolean {
+  return (
+    f.TrafficType === 'ALL' &&
+    f.FlowLogStatus === 'ACTIVE' &&
+    (f.DeliverLogsStatus ?? 'SUCCESS') === 'SUCCESS' &&
+    f.LogDestinationType === 's3' &&
+    f.LogDestination === destination &&
+    f.LogFormat === FLOW_LOG_FORMAT &&
+    f.MaxAggregationInterval === 60
+  );
+}
+
+function found(f: FlowLog): FoundFlowLog {
+  return {
+    resourceId: f.ResourceId ?? '',
+    flowLogId: f.FlowLogId ?? '',
+    trafficType: f.TrafficType ?? null,
+    status: f.FlowLogStatus ?? null,
+    destination: f.LogDestination ?? null,
+  };
+}
 
 async function describe(ec2: EC2Client, resourceIds: string[]): Promise<FlowLog[]> {
   const logs: FlowLog[] = [];
@@ -82,7 +123,7 @@ async function create(
   resourceType: 'VPC' | 'NetworkInterface',
   resourceId: string,
 ): Promise<ResourceFlowLog> {
-  const destination = `${deps.config.bucketArn}/flow-logs/`;
+  const destination = flowLogDestination(deps.config.bucketArn);
   const out = await ec2.send(
     new CreateFlowLogsCommand({
       ResourceIds: [resourceId],
@@ -118,34 +159,41 @@ async function create(
 export async function enableFlowLogs(input: FlowLogsInput, deps: FlowLogsDeps): Promise<FlowLogsResult> {
   const { ec2 } = await deps.factory.forTarget(input.target, `cordon-${input.requestId}`);
   const results: ResourceFlowLog[] = [];
+  const foundLogs: FoundFlowLog[] = [];
+  const destination = flowLogDestination(deps.config.bucketArn);
+  const usable = (logs: FlowLog[]): FlowLog | undefined => {
+    const ours = logs.find((f) => f.FlowLogId && isOurs(f, destination));
+    foundLogs.push(...logs.filter((f) => f !== ours).map(found));
+    return ours;
+  };
   const vpcIds = [...new Set(input.interfaces.map((i) => i.vpcId))].sort();
   for (const vpcId of vpcIds) {
     const existing = await describe(ec2, [vpcId]);
-    const usable = existing.find(isUsable);
-    if (usable?.FlowLogId) {
-      results.push({ resourceId: vpcId, resourceType: 'VPC', flowLogId: usable.FlowLogId, status: 'reused', destination: usable.LogDestination });
+    const reuseVpc = usable(existing);
+    if (reuseVpc?.FlowLogId) {
+      results.push({ resourceId: vpcId, resourceType: 'VPC', flowLogId: reuseVpc.FlowLogId, status: 'reused', destination: reuseVpc.LogDestination });
       continue;
     }
     if (existing.length < MAX_FLOW_LOGS_PER_RESOURCE) {
       results.push(await create(ec2, input, deps, 'VPC', vpcId));
       continue;
     }
-    // Both VPC slots are taken by logs that don't capture ALL traffic: log this instance's ENIs instead.
+    // Both VPC slots are taken by logs cordon can't reuse: log this instance's ENIs instead.
     const enis = input.interfaces.filter((i) => i.vpcId === vpcId).map((i) => i.networkInterfaceId);
     const eniLogs = await describe(ec2, enis);
     for (const eni of enis) {
       const own = eniLogs.filter((f) => f.ResourceId === eni);
-      const reuse = own.find(isUsable);
+      const reuse = usable(own);
       if (reuse?.FlowLogId) {
         results.push({ resourceId: eni, resourceType: 'NetworkInterface', flowLogId: reuse.FlowLogId, status: 'reused', destination: reuse.LogDestination });
       } else if (own.length < MAX_FLOW_LOGS_PER_RESOURCE) {
         results.push(await create(ec2, input, deps, 'NetworkInterface', eni));
       } else {
         throw new FlowLogCreationError(
-          `${vpcId} and ${eni} each already carry ${MAX_FLOW_LOGS_PER_RESOURCE} flow logs, none capturing ALL traffic`,
+          `${vpcId} and ${eni} each already carry ${MAX_FLOW_LOGS_PER_RESOURCE} flow logs, none of them cordon's (ALL traffic to the evidence bucket): delete one, or let cordon log elsewhere`,
         );
       }
     }
   }
-  return { action: 'flowLogs', status: 'succeeded', flowLogs: results };
+  return { action: 'flowLogs', status: 'succeeded', flowLogs: results, found: foundLogs };
 }

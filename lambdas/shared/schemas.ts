@@ -29,13 +29,20 @@ export const RequestId = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits and . _ : -');
-/** Free text: bounded, no control characters (log injection), never empty. */
+/**
+ * Characters free text must never carry: C0 controls but tab and newline, DEL, the C1 controls (NEL among them),
+ * the bidirectional marks, embeddings, overrides and isolates (Trojan Source: text that reads differently from
+ * what it is), and the Unicode line and paragraph separators (a forged second log line).
+ */
+// eslint-disable-next-line no-control-regex
+export const FORBIDDEN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
+/** Free text: bounded, no control, bidirectional-override or line-separator characters (log injection), never empty. */
 export const Text = z
   .string()
   .min(1)
   .max(MAX_TEXT)
-  // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'must not contain control characters');
+  .refine((t) => !FORBIDDEN_TEXT.test(t), 'must not contain control characters (C0/C1 controls, bidirectional overrides, line separators)');
 
 export const Action = z.enum(ACTIONS);
 

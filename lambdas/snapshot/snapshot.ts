@@ -105,7 +105,8 @@ export async function createSnapshots(ec2: EC2Client, input: Step<'create'>, dep
       new CreateSnapshotsCommand({
         InstanceSpecification: { InstanceId: input.target.instanceId, ExcludeBootVolume: false },
         Description: `cordon evidence for ${input.incidentId}`,
-        CopyTagsFromSource: 'volume',
+        // No CopyTagsFromSource: volume tags are the member's to write, and a copied `cordon:*` tag would
+        // make a snapshot look like cordon's. The before-state already records each volume as found.
         TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
       }),
     );

@@ -216,12 +216,30 @@ function describeEnis(s: SimState, input: ec2.DescribeNetworkInterfacesCommandIn
   };
 }
 
+/** The flow-log record format AWS uses when a create names none (version 2 fields). */
+const DEFAULT_FLOW_LOG_FORMAT =
+  '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+
 function describeFlowLogs(s: SimState, input: ec2.DescribeFlowLogsCommandInput) {
   const ids = input.Filter?.find((f) => f.Name === 'resource-id')?.Values ?? [];
   return {
     FlowLogs: s.flowLogs
       .filter((f) => ids.includes(f.resourceId))
-      .map((f) => ({ FlowLogId: f.id, ResourceId: f.resourceId, TrafficType: f.trafficType, FlowLogStatus: f.status, LogDestination: f.destination })),
+      .map((f) => {
+        const created = (f.input ?? {}) as ec2.CreateFlowLogsCommandInput;
+        return {
+          FlowLogId: f.id,
+          ResourceId: f.resourceId,
+          TrafficType: f.trafficType,
+          FlowLogStatus: f.status,
+          DeliverLogsStatus: 'SUCCESS',
+          LogDestinationType: created.LogDestinationType ?? 'cloud-watch-logs',
+          LogDestination: f.destination,
+          // AWS reports the default format and a 600 s interval when the create named none (EC2 API Reference, FlowLog).
+          LogFormat: created.LogFormat ?? DEFAULT_FLOW_LOG_FORMAT,
+          MaxAggregationInterval: created.MaxAggregationInterval ?? 600,
+        };
+      }),
   };
 }
 

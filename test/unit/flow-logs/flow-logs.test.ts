@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { InterfaceSummary } from '../../../lambdas/shared/workflow';
 import { createHandler } from '../../../lambdas/flow-logs/handler';
-import { enableFlowLogs, FlowLogCreationError, type FlowLogsDeps, type FlowLogsInput } from '../../../lambdas/flow-logs/flow-logs';
+import { enableFlowLogs, FLOW_LOG_FORMAT, FlowLogCreationError, type FlowLogsDeps, type FlowLogsInput } from '../../../lambdas/flow-logs/flow-logs';
 import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
@@ -44,14 +44,28 @@ function flowLogsOn(table: Record<string, FlowLog[]>): void {
   });
 }
 
+const OURS = `${BUCKET_ARN}/flow-logs/`;
+const ELSEWHERE = 'arn:aws:s3:::someone-elses-bucket';
+
+/** A flow log as cordon creates it (ALL traffic to the evidence bucket, its format, 60 s), changed by `extra`. */
 const log = (id: string, resourceId: string, extra: Partial<FlowLog>): FlowLog => ({
   FlowLogId: id,
   ResourceId: resourceId,
   TrafficType: 'ALL',
   FlowLogStatus: 'ACTIVE',
   DeliverLogsStatus: 'SUCCESS',
-  LogDestination: 'arn:aws:s3:::someone-elses-bucket',
+  LogDestinationType: 's3',
+  LogDestination: OURS,
+  LogFormat: FLOW_LOG_FORMAT,
+  MaxAggregationInterval: 60,
   ...extra,
+});
+const found = (f: FlowLog) => ({
+  resourceId: f.ResourceId,
+  flowLogId: f.FlowLogId,
+  trafficType: f.TrafficType,
+  status: f.FlowLogStatus,
+  destination: f.LogDestination,
 });
 
 let deps: FlowLogsDeps;
@@ -62,9 +76,10 @@ beforeEach(() => {
 });
 
 describe('enableFlowLogs', () => {
-  it('reuses an active ALL-traffic flow log on the VPC and creates none', async () => {
+  it("reuses cordon's own flow log on the VPC (ALL traffic to the evidence bucket) and records the others as found", async () => {
     // Prepare
-    flowLogsOn({ [VPC_A]: [log('fl-0reject', VPC_A, { TrafficType: 'REJECT' }), log('fl-0all', VPC_A, {})] });
+    const reject = log('fl-0reject', VPC_A, { TrafficType: 'REJECT', LogDestination: ELSEWHERE });
+    flowLogsOn({ [VPC_A]: [reject, log('fl-0all', VPC_A, {})] });
 
     // Act
     const result = await enableFlowLogs(input(), deps);
@@ -72,11 +87,48 @@ describe('enableFlowLogs', () => {
     // Assess
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeFlowLogsCommand, { Filter: [{ Name: 'resource-id', Values: [VPC_A] }] });
     expect(ec2Mock).not.toHaveReceivedCommand(CreateFlowLogsCommand);
-    expect(result).toEqual({
+    expect(result).toStrictEqual({
       action: 'flowLogs',
       status: 'succeeded',
-      flowLogs: [{ resourceId: VPC_A, resourceType: 'VPC', flowLogId: 'fl-0all', status: 'reused', destination: 'arn:aws:s3:::someone-elses-bucket' }],
+      flowLogs: [{ resourceId: VPC_A, resourceType: 'VPC', flowLogId: 'fl-0all', status: 'reused', destination: OURS }],
+      found: [found(reject)],
     });
+  });
+
+  it('never reuses an ALL-traffic flow log that delivers to a bucket in another account: creates its own, records that one as found', async () => {
+    // Prepare: the member account (or the attacker in it) pointed an ALL log elsewhere
+    const foreign = log('fl-0foreign', VPC_A, { LogDestination: ELSEWHERE });
+    flowLogsOn({ [VPC_A]: [foreign] });
+    ec2Mock.on(CreateFlowLogsCommand).resolves({ FlowLogIds: ['fl-0new'] });
+
+    // Act
+    const result = await enableFlowLogs(input(), deps);
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateFlowLogsCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateFlowLogsCommand, { ResourceIds: [VPC_A], ResourceType: 'VPC', LogDestination: OURS });
+    expect(result).toStrictEqual({
+      action: 'flowLogs',
+      status: 'succeeded',
+      flowLogs: [{ resourceId: VPC_A, resourceType: 'VPC', flowLogId: 'fl-0new', status: 'created', destination: OURS }],
+      found: [found(foreign)],
+    });
+  });
+
+  it.each<[string, Partial<FlowLog>]>([
+    ['a CloudWatch Logs destination', { LogDestinationType: 'cloud-watch-logs', LogDestination: undefined }],
+    ['another prefix of the evidence bucket', { LogDestination: `${BUCKET_ARN}/elsewhere/` }],
+    ['the default format (fewer fields)', { LogFormat: '${version} ${account-id} ${interface-id}' }],
+    ['10-minute aggregation', { MaxAggregationInterval: 600 }],
+    ['REJECT traffic only', { TrafficType: 'REJECT' }],
+  ])('does not reuse a flow log to the evidence bucket with %s', async (_what, extra) => {
+    flowLogsOn({ [VPC_A]: [log('fl-0almost', VPC_A, extra)] });
+    ec2Mock.on(CreateFlowLogsCommand).resolves({ FlowLogIds: ['fl-0new'] });
+
+    const result = await enableFlowLogs(input(), deps);
+
+    expect(result.flowLogs).toStrictEqual([{ resourceId: VPC_A, resourceType: 'VPC', flowLogId: 'fl-0new', status: 'created', destination: OURS }]);
+    expect(result.found.map((f) => f.flowLogId)).toStrictEqual(['fl-0almost']);
   });
 
   it('creates a VPC flow log to the evidence bucket with the v2-v5 format and 60 s aggregation when there is none', async () => {
@@ -155,10 +207,10 @@ describe('enableFlowLogs', () => {
     expect(err.message).toContain(VPC_A);
   });
 
-  it('falls back to one flow log per ENI when both VPC slots hold non-ALL logs', async () => {
-    // Prepare: two ENIs of this instance in the full VPC
+  it('falls back to one flow log per ENI when both VPC slots hold logs it cannot reuse', async () => {
+    // Prepare: two ENIs of this instance in the full VPC; one slot even holds an ALL log, but to another account
     flowLogsOn({
-      [VPC_A]: [log('fl-0rej', VPC_A, { TrafficType: 'REJECT' }), log('fl-0acc', VPC_A, { TrafficType: 'ACCEPT' })],
+      [VPC_A]: [log('fl-0rej', VPC_A, { TrafficType: 'REJECT' }), log('fl-0acc', VPC_A, { LogDestination: ELSEWHERE })],
     });
     ec2Mock
       .on(CreateFlowLogsCommand, { ResourceIds: [ENI_0] })

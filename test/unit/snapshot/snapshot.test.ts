@@ -82,7 +82,6 @@ describe('snapshot step "create"', () => {
     });
     expect(ec2Mock).toHaveReceivedNthCommandWith(2, CreateSnapshotsCommand, {
       InstanceSpecification: { InstanceId: TARGET.instanceId, ExcludeBootVolume: false },
-      CopyTagsFromSource: 'volume',
       TagSpecifications: [
         {
           ResourceType: 'snapshot',
@@ -95,6 +94,8 @@ describe('snapshot step "create"', () => {
         },
       ],
     });
+    // The member's volume tags are not copied: a copied cordon:* tag would confer cordon's trust
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]?.args[0].input).not.toHaveProperty('CopyTagsFromSource');
     // Then the volume and device go on each snapshot
     expect(ec2Mock).toHaveReceivedNthCommandWith(3, CreateTagsCommand, {
       Resources: [SNAP_ROOT],
