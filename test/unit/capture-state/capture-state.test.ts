@@ -23,6 +23,7 @@ import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-s
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
 import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
+import { emptyPlan, fullPlan, planOf } from '../../support/plan';
 
 const ec2Mock = mockClient(EC2Client);
 const asMock = mockClient(AutoScalingClient);
@@ -426,7 +427,7 @@ describe('captureBeforeState: happy path', () => {
         { volumeId: 'vol-0bbbbbbbbbbbbbbb2', deviceName: '/dev/sdf' },
       ],
       settleSeconds: 10,
-      plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+      plan: fullPlan(),
       beforeStateKey: KEY,
     });
   });
@@ -436,7 +437,7 @@ describe('captureBeforeState: happy path', () => {
 
     const summary = await captureBeforeState(request({ actions: ['isolate', 'snapshot'] }), deps);
 
-    expect(summary.plan).toEqual({ isolate: true, flowLogs: false, snapshot: true, quarantineRole: false });
+    expect(summary.plan).toEqual(planOf('isolate', 'snapshot'));
   });
 
   it('reports no profile and no Auto Scaling group when there are none', async () => {
@@ -458,7 +459,7 @@ describe('captureBeforeState: exemption', () => {
     const summary = await captureBeforeState(request(), deps);
 
     expect(summary.exempt).toBe(true);
-    expect(summary.plan).toEqual({ isolate: false, flowLogs: false, snapshot: false, quarantineRole: false });
+    expect(summary.plan).toEqual(emptyPlan());
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } });
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RESPONSE#req-1' }) });
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
@@ -553,7 +554,7 @@ describe('captureBeforeState: another request owns the incident', () => {
       ownerRequestId: 'req-0',
       incidentStatus: 'contained',
       deliveries: 3,
-      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      plan: emptyPlan(),
       interfaces: [],
       beforeStateKey: `incidents/${INCIDENT}/responses/req-0/before-state.json`,
     });
