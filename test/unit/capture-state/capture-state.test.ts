@@ -19,7 +19,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { approvalFromEnv, createHandler } from '../../../lambdas/capture-state/handler';
-import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { approvalPlan, captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { ACTIONS, GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
 import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../support/clients';
@@ -633,6 +634,23 @@ describe('captureBeforeState: the approval gate', () => {
     const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: { ...PRODUCTION, requiredForTags: [] } } });
 
     expect(summary.approval).toBeUndefined();
+  });
+});
+
+describe('approvalPlan', () => {
+  const policy = { requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 900, onTimeout: 'deny' as const };
+  const tags = { env: 'production' };
+
+  it('waits when any one gated action is planned alone, and for none of the others', () => {
+    const waits = ACTIONS.filter((a) => approvalPlan(tags, planOf(a), policy).required);
+    expect(waits).toEqual(['isolate', 'quarantineRole']);
+    expect(waits).toEqual([...GATED_ACTIONS]);
+  });
+
+  it('waits for every gated action planned together, never for an empty plan or an untagged instance', () => {
+    expect(approvalPlan(tags, fullPlan(), policy).required).toBe(true);
+    expect(approvalPlan(tags, emptyPlan(), policy)).toEqual({ required: false, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 900, onTimeout: 'deny' });
+    expect(approvalPlan({ env: 'staging' }, fullPlan(), policy)).toEqual({ required: false, matchedTag: null, timeoutSeconds: 900, onTimeout: 'deny' });
   });
 });
 
