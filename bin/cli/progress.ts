@@ -10,10 +10,14 @@
  * which Step Functions links from each event back to the one that led to it. States the definition
  * doesn't know (a newer deployed version) inherit the lane of the event before them.
  *
- * Pure: events in, lines out. The polling is in wait.ts, the printing in ProgressPrinter.
+ * Pure: events in, lines out. The polling is in wait.ts, the printing in ProgressPrinter, the
+ * workflows' lane labels and output summaries in labels.ts.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Style } from './output';
+
+// The workflows' label tables live in labels.ts; re-exported so callers keep one import.
+export { genericLabels, RESPONSE_LABELS } from './labels';
 
 export interface StateInfo {
   readonly lane: string;
@@ -294,82 +298,6 @@ export class ExecutionProgress {
     const item = base.item ?? itemLabel(parseJson(e.stateEnteredEventDetails?.input)) ?? `#${base.iteration}`;
     return { lane: info.lane, map: info.map, iteration: base.iteration, item, state: name };
   }
-}
-
-// ---------------------------------------------------------------------------
-// The response workflow (state-machines/response.asl.json)
-// ---------------------------------------------------------------------------
-
-const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
-
-export const RESPONSE_LABELS: WorkflowLabels = {
-  top: 'response',
-  labels: {
-    OpenGate: 'approval',
-    ShouldIsolate: 'isolate',
-    IsolateEachInterface: 'isolate',
-    ShouldQuarantineRole: 'quarantine',
-    ShouldEnableFlowLogs: 'flow logs',
-    ShouldSnapshot: 'snapshots',
-    ShouldHoldTargetGroups: 'preserve',
-    ShouldLeaveTargetGroups: 'preserve',
-    PreserveInstance: 'preserve',
-    CollectEvidence: 'collect evidence',
-    ShareSnapshots: 'share',
-  },
-  quiet: new Set(['ReceiveRequest', 'NextSnapshotCheck', 'NextEvidenceCopyCheck', 'NextHubCopyCheck', 'IsolationAttempted']),
-  passes: {
-    IsolationUnsafe: 'fail',
-    InterfaceLeftOpen: 'fail',
-    SnapshotKept: 'ok',
-    SnapshotInHub: 'ok',
-    SnapshotNotShared: 'fail',
-    SnapshotShareFailed: 'fail',
-    TemporaryCopyKept: 'fail',
-  },
-  summaries: {
-    CaptureBeforeState: (o) =>
-      o.duplicate === true
-        ? `repeat delivery: incident ${str(o.incidentId)} is already handled by ${str(o.ownerRequestId)}`
-        : `incident ${str(o.incidentId)}: ${count(o.interfaces)} network interface(s), ${count(o.volumes)} volume(s)${o.exempt === true ? '; EXEMPT (tagged): not contained' : ''}`,
-    ProtectInstance: (o) => {
-      const asg = isRec(o.autoScaling) ? str(o.autoScaling.status) : '?';
-      const tp = isRec(o.terminationProtection) ? str(o.terminationProtection.status) : '?';
-      return `auto scaling: ${asg}; termination protection: ${tp}`;
-    },
-    PrepareIsolationGroups: (o) => `${count(o.interfaces)} network interface(s) to isolate`,
-    UntrackInterface: (o) => {
-      const ct = isRec(o.connectionTracking) ? str(o.connectionTracking.status) : '?';
-      return `in the untrack group; connection-tracking timeout ${ct}`;
-    },
-    MoveToIsolationGroup: (o) => (o.status === 'isolated' ? `isolated in ${Array.isArray(o.groupIds) ? o.groupIds.join(', ') : '?'}` : str(o.status)),
-    SecureInterface: (o) => (o.status === 'isolated' ? 'isolated on the second attempt' : `NOT isolated: ${str(o.leftIn)}`),
-    QuarantineRole: (o) => (o.status === 'succeeded' ? `deny on role ${str(o.roleName)}; profile ${str(o.profileDisassociated)}` : `${str(o.status)}: ${str(o.reason)}`),
-    EnableFlowLogs: (o) => recs(o.flowLogs).map((l) => `${str(l.flowLogId)} ${str(l.status)} on ${str(l.resourceId)}`).join(', ') || str(o.status),
-    CreateSnapshots: (o) => (o.status === 'started' ? `${count(o.snapshots)} snapshot(s): ${recs(o.snapshots).map((s) => str(s.snapshotId)).join(', ')}` : `${str(o.status)}: ${str(o.reason)}`),
-    PreserveInstance: (o) => str(o.status),
-    CollectEvidence: (o) => `${str(o.status)}${typeof o.cause === 'string' ? `: ${o.cause}` : ''}`,
-    RecordOutcome: (o) => `${str(o.outcome).toUpperCase()}: ${str(o.summary).replace(`${str(o.outcome)}: `, '')}`,
-    CheckSnapshots: (o) => {
-      const snaps = recs(o.snapshots);
-      const done = snaps.filter((s) => s.state === 'completed').length;
-      const pending = snaps.filter((s) => s.state !== 'completed').map((s) => `${str(s.snapshotId)} ${typeof s.progress === 'string' ? s.progress : str(s.state)}`);
-      return `${done}/${snaps.length} completed${pending.length ? ` (${pending.join(', ')})` : ''}${o.timedOut === true ? '; wait cap reached' : ''}`;
-    },
-    CopyToEvidenceKey: (o) => `re-encrypting as ${str(o.snapshotId)}`,
-    CheckEvidenceCopy: (o) => `${str(o.state)}${typeof o.progress === 'string' ? ` ${o.progress}` : ''}`,
-    ShareWithHub: () => 'shared with the security account',
-    CopyIntoHub: (o) => `copying into the security account as ${str(o.snapshotId)}`,
-    CheckHubCopy: (o) => `${str(o.state)}${typeof o.progress === 'string' ? ` ${o.progress}` : ''}`,
-    RemoveTemporaryCopy: () => 'temporary copy removed',
-    RecordEvidence: (o) => `snapshots ${str(o.snapshots)}${count(o.failed) ? `; ${count(o.failed)} problem(s)` : ''}`,
-  },
-};
-
-/** A workflow this CLI has no labels for (the release workflow, until its definition is known): state names only. */
-export function genericLabels(top: string): WorkflowLabels {
-  return { top, labels: {}, quiet: new Set(), summaries: {} };
 }
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { ACTION_SPECS, actionSpec, GATED_ACTIONS, isAction, type ActionKey } from '../shared/actions';
 import { storePendingApproval, type ApprovalEntry } from '../shared/approval';
 import type { ClientFactory } from '../shared/clients';
 import { ApprovalAlreadyDecidedError, InvalidRequestError } from '../shared/errors';
@@ -48,17 +49,36 @@ export interface AwaitApprovalResult {
   notificationId: string | undefined;
 }
 
-/** What waits for the decision, in the order it will run once approved. */
+/** Workflow steps that are not actions (docs/approval.md): they wait at the gate because an action does. */
+type Companion = 'protect' | 'leaveTargetGroups';
+
+/**
+ * The steps that run with a gated action once it is approved: isolation first takes the instance out of
+ * its Auto Scaling group and protects it from termination (ProtectAfterApproval), and afterwards leaves
+ * its target groups (LeaveTargetGroups). A gated action without an entry waits alone.
+ */
+const COMPANIONS: Partial<Record<ActionKey, { readonly before: readonly Companion[]; readonly after: readonly Companion[] }>> = {
+  isolate: { before: ['protect'], after: ['leaveTargetGroups'] },
+};
+
+const COMPANION_DESCRIBE: Record<Companion, string> = {
+  protect: 'leave its Auto Scaling group (capacity kept) and turn termination protection on',
+  leaveTargetGroups: 'deregister it from the load-balancer target groups it is registered in directly',
+};
+
+/** What waits for the decision, in the order it will run once approved: each planned gated action with its companions. */
 export function gatedActions(plan: Plan): string[] {
-  return [...(plan.isolate ? ['protect', 'isolate', 'leaveTargetGroups'] : []), ...(plan.quarantineRole ? ['quarantineRole'] : [])];
+  return GATED_ACTIONS.filter((a) => plan[a]).flatMap((a) => [...(COMPANIONS[a]?.before ?? []), a, ...(COMPANIONS[a]?.after ?? [])]);
 }
 
-const DESCRIBE: Record<string, string> = {
-  protect: 'leave its Auto Scaling group (capacity kept) and turn termination protection on',
-  isolate: 'move every network interface to the isolation security group',
-  leaveTargetGroups: 'deregister it from the load-balancer target groups it is registered in directly',
-  quarantineRole: "deny its role's credentials when used from this instance, and disassociate the instance profile",
-};
+/** What a waiting step does, in the approver's words: the action's own description, or its companion's. */
+export function describeWaiting(step: string): string {
+  if (isAction(step)) return actionSpec(step).describe;
+  return Object.prototype.hasOwnProperty.call(COMPANION_DESCRIBE, step) ? COMPANION_DESCRIBE[step as Companion] : step;
+}
+
+/** The actions that never wait (evidence), by label: they run while the gate is closed. */
+const NOT_WAITING = ACTION_SPECS.filter((a) => !a.gated).map((a) => a.label);
 
 /** SNS subjects: ASCII, at most 100 characters. */
 function subject(text: string): string {
@@ -114,8 +134,8 @@ export async function requestApproval(input: AwaitApprovalInput, deps: AwaitAppr
           reason: request.reason,
           requestedBy: request.requestedBy,
           why: `the instance is tagged ${tag}: containment waits for a human decision`,
-          waiting: actions.map((a) => `${a}: ${DESCRIBE[a] ?? a}`),
-          notWaiting: 'flow logs, snapshots, preservation (shutdown behaviour, volumes kept on termination) and evidence collection are already running',
+          waiting: actions.map((a) => `${a}: ${describeWaiting(a)}`),
+          notWaiting: `${NOT_WAITING.join(', ')}, preservation (shutdown behaviour, volumes kept on termination) and evidence collection are already running`,
           expiresAt,
           onTimeout:
             approval.onTimeout === 'approve'

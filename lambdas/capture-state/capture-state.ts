@@ -16,7 +16,7 @@ import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
 import { awsErrorName } from '../shared/handler';
 import { incidentIdFor, openIncident, putResponseOnce, recordEvidence, recordOriginalBeforeState } from '../shared/ledger';
 import { describeZodError, ResponseRequest } from '../shared/schemas';
-import { BeforeSummary, type ApprovalPlan, type InterfaceSummary, type Plan, type TagMatch } from '../shared/workflow';
+import { BeforeSummary, planWhere, plansGatedAction, type ApprovalPlan, type InterfaceSummary, type Plan, type TagMatch } from '../shared/workflow';
 
 /** The approval gate's configuration (lib/config.ts `approval`); absent or without tags, there is no gate. */
 export interface ApprovalPolicy {
@@ -69,13 +69,13 @@ const GONE_STATES = new Set(['terminated', 'shutting-down']);
 
 /**
  * Whether this response waits for a human decision: the instance carries one of the configured tags
- * (exact key and value, as captured in the before-state) and isolation or the role quarantine is
- * planned. Evidence actions never wait, so a request for evidence alone needs no approval.
+ * (exact key and value, as captured in the before-state) and a gated action (GATED_ACTIONS: isolation,
+ * the role quarantine) is planned. Evidence actions never wait, so a request for evidence alone needs no approval.
  */
 export function approvalPlan(tags: Readonly<Record<string, string>>, plan: Plan, policy: ApprovalPolicy): ApprovalPlan {
   const matched = policy.requiredForTags.find((t) => Object.prototype.hasOwnProperty.call(tags, t.key) && tags[t.key] === t.value);
   return {
-    required: matched !== undefined && (plan.isolate || plan.quarantineRole),
+    required: matched !== undefined && plansGatedAction(plan),
     matchedTag: matched ? { key: matched.key, value: matched.value } : null,
     timeoutSeconds: policy.timeoutSeconds,
     onTimeout: policy.onTimeout,
@@ -110,7 +110,7 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
       interfaces: [],
       volumes: [],
       settleSeconds: config.settleSeconds,
-      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      plan: planWhere(() => false),
       beforeStateKey: `${incidentPrefix(incidentId)}responses/${claim.ownerRequestId}/before-state.json`,
     });
   }
@@ -202,12 +202,7 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
 
   const exempt = tags[config.exemptTagKey] === config.exemptTagValue;
   const requested = new Set(request.actions);
-  const plan: Plan = {
-    isolate: !exempt && requested.has('isolate'),
-    flowLogs: !exempt && requested.has('flowLogs'),
-    snapshot: !exempt && requested.has('snapshot'),
-    quarantineRole: !exempt && requested.has('quarantineRole'),
-  };
+  const plan: Plan = planWhere((action) => !exempt && requested.has(action));
 
   const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
   // Already in cordon's own groups (a responder re-running containment): this "before" is cordon's doing, and

@@ -5,6 +5,7 @@
  * that failed is never reported as success.
  */
 import { z } from 'zod';
+import { CONTAINMENT_ACTIONS as CONTAINMENT_KEYS, GATED_ACTIONS } from '../shared/actions';
 import { ApprovalResult, BeforeSummary } from '../shared/workflow';
 
 /**
@@ -63,9 +64,9 @@ export const WorkflowState = z
   .passthrough();
 export type WorkflowState = z.infer<typeof WorkflowState>;
 
-const CONTAINMENT_ACTIONS = new Set(['isolate', 'quarantineRole']);
-/** What the approval gate holds back: the preserve branch's target-group step waits too (LeaveTargetGroups). */
-const GATED_ACTIONS = ['isolate', 'quarantineRole'] as const;
+/** The actions that count towards `contained`, from the catalogue (lambdas/shared/actions.ts). */
+const CONTAINMENT_ACTIONS = new Set<string>(CONTAINMENT_KEYS);
+// What the approval gate holds back is the catalogue's GATED_ACTIONS: the preserve branch's target-group step waits too (LeaveTargetGroups).
 
 /** The approval as the outcome reports it. */
 export interface ApprovalReport {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { ActionKey } from '../shared/actions';
 import type { ClientFactory } from '../shared/clients';
 import { InstanceNotFoundError } from '../shared/errors';
 import { incidentPrefix } from '../shared/evidence';
@@ -195,7 +196,8 @@ function recorded(items: Item[], since: string | undefined) {
     const actions = Array.isArray(item.actions) ? (item.actions as Array<{ action?: unknown; detail?: unknown }>) : [];
     for (const a of actions) {
       const detail = (a.detail ?? {}) as Record<string, unknown>;
-      if (a.action === 'quarantineRole') {
+      // Checked against the catalogue: a renamed action fails to compile here rather than finding no roles.
+      if (a.action === ('quarantineRole' satisfies ActionKey)) {
         if (typeof detail.roleName === 'string') roleNames.add(detail.roleName);
         const revoked = detail.sessionsRevoked as { status?: unknown; issuedBefore?: unknown } | undefined;
         if (revoked?.status === 'revoked' && typeof revoked.issuedBefore === 'string') revocations.add(revoked.issuedBefore);

@@ -4,8 +4,11 @@
  * never reaches an AWS call, an ARN, a log line or an S3 key.
  */
 import { z } from 'zod';
+import { ACTIONS } from './actions';
 
-export const ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'] as const;
+/** The containment actions, from their one declaration (./actions.ts); re-exported for existing importers. */
+export { ACTIONS };
+export type { ActionKey } from './actions';
 export const SOURCES = ['guardduty', 'securityhub', 'manual', 'api'] as const;
 
 /** Longest free-text field (reason, title) we accept. Longer input is rejected, not truncated. */
@@ -79,7 +82,7 @@ export const ResponseRequest = z
   })
   .strict();
 export type ResponseRequest = z.infer<typeof ResponseRequest>;
-/** What callers may send: `actions` may be omitted and defaults to all four. */
+/** What callers may send: `actions` may be omitted and defaults to every action (ACTIONS). */
 export type ResponseRequestInput = z.input<typeof ResponseRequest>;
 
 /** Render a zod error as one line that names each failing field. */

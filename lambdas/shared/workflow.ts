@@ -4,7 +4,8 @@
  * these at the edge; outputs are small: ids, not describe outputs.
  */
 import { z } from 'zod';
-import { ACTIONS, RequestId, ResponseRequest, Target } from './schemas';
+import { ACTIONS, GATED_ACTIONS, type ActionKey } from './actions';
+import { RequestId, ResponseRequest, Target } from './schemas';
 
 export const VpcId = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id');
 export const NetworkInterfaceId = z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'must be a network interface id');
@@ -30,11 +31,19 @@ export const ProfileSummary = z.object({
 });
 export type ProfileSummary = z.infer<typeof ProfileSummary>;
 
-export const Plan = z.object(Object.fromEntries(ACTIONS.map((a) => [a, z.boolean()])) as Record<
-  (typeof ACTIONS)[number],
-  z.ZodBoolean
->);
+/** Which actions this response runs: one boolean per action in the catalogue (./actions.ts). */
+export const Plan = z.object(Object.fromEntries(ACTIONS.map((a) => [a, z.boolean()])) as Record<ActionKey, z.ZodBoolean>);
 export type Plan = z.infer<typeof Plan>;
+
+/** A plan deciding each action by `runs`: every action of the catalogue gets its boolean. */
+export function planWhere(runs: (action: ActionKey) => boolean): Plan {
+  return Object.fromEntries(ACTIONS.map((a) => [a, runs(a)])) as Plan;
+}
+
+/** True when the plan runs an action the approval gate holds back (GATED_ACTIONS). */
+export function plansGatedAction(plan: Plan): boolean {
+  return GATED_ACTIONS.some((a) => plan[a]);
+}
 
 export const TagMatch = z.object({ key: z.string().min(1).max(128), value: z.string().max(256) }).strict();
 export type TagMatch = z.infer<typeof TagMatch>;
@@ -44,7 +53,7 @@ export type TagMatch = z.infer<typeof TagMatch>;
  * the before-state tags. Present only when the gate is configured.
  */
 export const ApprovalPlan = z.object({
-  /** True when the instance carries a configured tag and isolation or the role quarantine is planned. */
+  /** True when the instance carries a configured tag and a gated action (isolation, the role quarantine) is planned. */
   required: z.boolean(),
   /** The configured tag the instance carries (the first, in configuration order), or null. */
   matchedTag: TagMatch.nullable(),

@@ -3,10 +3,12 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler, productionDeps } from '../../../lambdas/await-approval/handler';
-import { gatedActions, requestApproval, type AwaitApprovalDeps, type AwaitApprovalInput } from '../../../lambdas/await-approval/await-approval';
+import { describeWaiting, gatedActions, requestApproval, type AwaitApprovalDeps, type AwaitApprovalInput } from '../../../lambdas/await-approval/await-approval';
+import { actionSpec } from '../../../lambdas/shared/actions';
 import { ApprovalAlreadyDecidedError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { Log } from '../../../lambdas/shared/handler';
 import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
+import { emptyPlan, fullPlan, planOf, planWithout } from '../../support/plan';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);
@@ -33,7 +35,7 @@ function input(extra: Partial<AwaitApprovalInput> = {}): AwaitApprovalInput {
       requestedBy: 'cordon-intake',
     },
     incidentId: INCIDENT,
-    plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+    plan: fullPlan(),
     approval: { required: true, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 1800, onTimeout: 'deny' },
     ...extra,
   };
@@ -105,7 +107,15 @@ describe('requestApproval', () => {
       approve: { cli: 'cordon approve req-1 --reason "<why>"', api: 'POST /v1/responses/req-1/approval {"decision":"approve","reason":"<why>"}' },
       deny: { cli: 'cordon deny req-1 --reason "<why>"', api: 'POST /v1/responses/req-1/approval {"decision":"deny","reason":"<why>"}' },
     });
-    expect(body.waiting).toHaveLength(4);
+    expect(body.waiting).toEqual([
+      'protect: leave its Auto Scaling group (capacity kept) and turn termination protection on',
+      'isolate: move every network interface to the isolation security group',
+      'leaveTargetGroups: deregister it from the load-balancer target groups it is registered in directly',
+      "quarantineRole: deny its role's credentials when used from this instance, and disassociate the instance profile",
+    ]);
+    expect(body.notWaiting).toBe(
+      'flow logs, snapshots, preservation (shutdown behaviour, volumes kept on termination) and evidence collection are already running',
+    );
     expect(result).toEqual({
       status: 'pending',
       expiresAt: EXPIRES,
@@ -156,8 +166,20 @@ describe('requestApproval', () => {
   });
 
   it('lists what waits: leaving Auto Scaling and target groups only with isolation', () => {
-    expect(gatedActions({ isolate: false, flowLogs: true, snapshot: true, quarantineRole: true })).toEqual(['quarantineRole']);
-    expect(gatedActions({ isolate: true, flowLogs: false, snapshot: false, quarantineRole: false })).toEqual(['protect', 'isolate', 'leaveTargetGroups']);
+    expect(gatedActions(planWithout('isolate'))).toEqual(['quarantineRole']);
+    expect(gatedActions(planOf('isolate'))).toEqual(['protect', 'isolate', 'leaveTargetGroups']);
+  });
+
+  it('lists gated actions in the order they run, whatever order the plan was built in; evidence actions never wait', () => {
+    expect(gatedActions(planOf('quarantineRole', 'isolate'))).toEqual(['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole']);
+    expect(gatedActions(planOf('flowLogs', 'snapshot'))).toEqual([]);
+    expect(gatedActions(emptyPlan())).toEqual([]);
+  });
+
+  it("describes an action in the catalogue's words, a companion step in its own, and an unknown step by its name", () => {
+    expect(describeWaiting('quarantineRole')).toBe(actionSpec('quarantineRole').describe);
+    expect(describeWaiting('protect')).toBe('leave its Auto Scaling group (capacity kept) and turn termination protection on');
+    expect(describeWaiting('toString')).toBe('toString');
   });
 });
 

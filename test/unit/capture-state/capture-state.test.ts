@@ -19,10 +19,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { approvalFromEnv, createHandler } from '../../../lambdas/capture-state/handler';
-import { captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { approvalPlan, captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { ACTIONS, GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
 import { awsError, rejectionOf, testClientFactory, type TestClientFactory } from '../../support/clients';
+import { emptyPlan, fullPlan, planOf } from '../../support/plan';
 
 const ec2Mock = mockClient(EC2Client);
 const asMock = mockClient(AutoScalingClient);
@@ -426,7 +428,7 @@ describe('captureBeforeState: happy path', () => {
         { volumeId: 'vol-0bbbbbbbbbbbbbbb2', deviceName: '/dev/sdf' },
       ],
       settleSeconds: 10,
-      plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+      plan: fullPlan(),
       beforeStateKey: KEY,
     });
   });
@@ -436,7 +438,7 @@ describe('captureBeforeState: happy path', () => {
 
     const summary = await captureBeforeState(request({ actions: ['isolate', 'snapshot'] }), deps);
 
-    expect(summary.plan).toEqual({ isolate: true, flowLogs: false, snapshot: true, quarantineRole: false });
+    expect(summary.plan).toEqual(planOf('isolate', 'snapshot'));
   });
 
   it('reports no profile and no Auto Scaling group when there are none', async () => {
@@ -458,7 +460,7 @@ describe('captureBeforeState: exemption', () => {
     const summary = await captureBeforeState(request(), deps);
 
     expect(summary.exempt).toBe(true);
-    expect(summary.plan).toEqual({ isolate: false, flowLogs: false, snapshot: false, quarantineRole: false });
+    expect(summary.plan).toEqual(emptyPlan());
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } });
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RESPONSE#req-1' }) });
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
@@ -553,7 +555,7 @@ describe('captureBeforeState: another request owns the incident', () => {
       ownerRequestId: 'req-0',
       incidentStatus: 'contained',
       deliveries: 3,
-      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      plan: emptyPlan(),
       interfaces: [],
       beforeStateKey: `incidents/${INCIDENT}/responses/req-0/before-state.json`,
     });
@@ -632,6 +634,23 @@ describe('captureBeforeState: the approval gate', () => {
     const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: { ...PRODUCTION, requiredForTags: [] } } });
 
     expect(summary.approval).toBeUndefined();
+  });
+});
+
+describe('approvalPlan', () => {
+  const policy = { requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 900, onTimeout: 'deny' as const };
+  const tags = { env: 'production' };
+
+  it('waits when any one gated action is planned alone, and for none of the others', () => {
+    const waits = ACTIONS.filter((a) => approvalPlan(tags, planOf(a), policy).required);
+    expect(waits).toEqual(['isolate', 'quarantineRole']);
+    expect(waits).toEqual([...GATED_ACTIONS]);
+  });
+
+  it('waits for every gated action planned together, never for an empty plan or an untagged instance', () => {
+    expect(approvalPlan(tags, fullPlan(), policy).required).toBe(true);
+    expect(approvalPlan(tags, emptyPlan(), policy)).toEqual({ required: false, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 900, onTimeout: 'deny' });
+    expect(approvalPlan({ env: 'staging' }, fullPlan(), policy)).toEqual({ required: false, matchedTag: null, timeoutSeconds: 900, onTimeout: 'deny' });
   });
 });
 

@@ -14,6 +14,7 @@ import { decideOutcome, type WorkflowState } from '../../../lambdas/record/outco
 import type { RecordDeps } from '../../../lambdas/record/record';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
 import { testClientFactory } from '../../support/clients';
+import { fullPlan, planWithout } from '../../support/plan';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -44,7 +45,7 @@ function before(extra: Partial<BeforeSummary> = {}): BeforeSummary {
     interfaces: [],
     volumes: [],
     settleSeconds: 10,
-    plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+    plan: fullPlan(),
     beforeStateKey: `incidents/${INCIDENT}/responses/req-1/before-state.json`,
     approval: { required: true, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 1800, onTimeout: 'approve' },
     ...extra,
@@ -176,7 +177,7 @@ describe('decideOutcome behind the approval gate', () => {
   it('denied with only isolation requested: quarantineRole stays "skipped", not "declined"', () => {
     const decision = decideOutcome(
       gated({ approval: DENIED }, [FLOW_LOGS, SNAPSHOTS, PRESERVED_HELD, COLLECTED], {
-        before: before({ plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: false } }),
+        before: before({ plan: planWithout('quarantineRole') }),
       }),
     );
 

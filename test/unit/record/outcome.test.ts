@@ -1,5 +1,6 @@
 import { decideOutcome, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
+import { emptyPlan, fullPlan } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 
@@ -18,7 +19,7 @@ function beforeSummary(extra: Partial<BeforeSummary> = {}): BeforeSummary {
     interfaces: [],
     volumes: [],
     settleSeconds: 10,
-    plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+    plan: fullPlan(),
     beforeStateKey: `incidents/${INCIDENT}/responses/req-1/before-state.json`,
     ...extra,
   };
@@ -89,7 +90,7 @@ describe('decideOutcome', () => {
     const duplicate = beforeSummary({
       duplicate: true,
       ownerRequestId: 'req-0',
-      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      plan: emptyPlan(),
     });
 
     // Act

@@ -11,6 +11,7 @@ import type { Log } from '../../../lambdas/shared/handler';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
 import { awsError, testClientFactory, type TestClientFactory } from '../../support/clients';
+import { emptyPlan, fullPlan } from '../../support/plan';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -52,7 +53,7 @@ function beforeSummary(extra: Partial<BeforeSummary> = {}): BeforeSummary {
     interfaces: [],
     volumes: [],
     settleSeconds: 10,
-    plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+    plan: fullPlan(),
     beforeStateKey: `${PREFIX}before-state.json`,
     ...extra,
   };
@@ -375,7 +376,7 @@ describe('record step "outcome"', () => {
     const duplicate = beforeSummary({
       duplicate: true,
       ownerRequestId: 'req-0',
-      plan: { isolate: false, flowLogs: false, snapshot: false, quarantineRole: false },
+      plan: emptyPlan(),
     });
 
     // Act
