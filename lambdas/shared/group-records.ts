@@ -1,5 +1,5 @@
 /**
- * The ledger's records of cordon's own security groups (DESIGN.md §3.3), in the incident ledger's table
+ * The ledger's records of cordon's own security groups (docs/design.md §3.3), in the incident ledger's table
  * (lambdas/shared/ledger.ts; apart from it to keep each file short):
  *
  *   pk = "groups-<account>-<region>", sk = "GROUP#<vpcId>#<purpose>"   the group cordon created for that VPC and purpose
