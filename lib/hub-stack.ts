@@ -88,7 +88,7 @@ export class CordonHubStack extends Stack {
       },
       'await-approval': { LEDGER_TABLE: ledger.tableName, TOPIC_ARN: topic.topicArn },
       'collect-evidence': { EVIDENCE_BUCKET: bucket.bucketName },
-      isolate: { TCP_ESTABLISHED_TIMEOUT: String(config.tcpEstablishedTimeoutSeconds) },
+      isolate: { TCP_ESTABLISHED_TIMEOUT: String(config.tcpEstablishedTimeoutSeconds), LEDGER_TABLE: ledger.tableName },
       'quarantine-role': { REVOKE_SESSIONS: config.revokeSessions },
       'flow-logs': { FLOW_LOG_BUCKET_ARN: bucket.bucketArn },
       'share-snapshot': { EVIDENCE_KEY_ARN: key.keyArn, SNAPSHOT_MAX_HOURS: String(config.snapshotMaxHours) },
@@ -150,8 +150,11 @@ export class CordonHubStack extends Stack {
     }
     // release-load writes the ledger only (the release lock and the RELEASE item): the evidence-key findings of
     // its table grant are acknowledged here, as EVIDENCE_WRITERS does for the others.
-    const releaseLoad = functions['release-load'];
-    if (releaseLoad) acknowledgePolicy(releaseLoad, EVIDENCE_KEY_ACKS);
+    // isolate likewise: it records the security groups it creates (lambdas/shared/group-records.ts).
+    for (const name of ['release-load', 'isolate']) {
+      const fn = functions[name];
+      if (fn) acknowledgePolicy(fn, EVIDENCE_KEY_ACKS);
+    }
     if (orgOnly) {
       for (const fn of Object.values(functions)) {
         if (fn.spec.actsInMemberAccounts) acknowledgePolicy(fn, [ORG_ASSUME_ROLE_ACK]);
@@ -238,7 +241,7 @@ export class CordonHubStack extends Stack {
 }
 
 /** Functions that write the incident ledger. */
-const LEDGER_WRITERS = ['capture-state', 'record', 'release-load', 'release-record'];
+const LEDGER_WRITERS = ['capture-state', 'isolate', 'record', 'release-load', 'release-record'];
 /** Functions that write evidence objects under `incidents/`. */
 const EVIDENCE_WRITERS = ['capture-state', 'collect-evidence', 'record', 'release-record'];
 /** Functions that notify and rewrite the manifest. */

@@ -13,6 +13,7 @@ import {
 import type { ClientFactory } from '../shared/clients';
 import { InstanceNotFoundError, InvalidRequestError } from '../shared/errors';
 import { incidentPrefix, putJsonEvidence } from '../shared/evidence';
+import { recordedGroups } from '../shared/group-records';
 import { awsErrorName } from '../shared/handler';
 import { incidentIdFor, openIncident, putResponseOnce, recordEvidence, recordOriginalBeforeState } from '../shared/ledger';
 import { describeZodError, ResponseRequest } from '../shared/schemas';
@@ -207,8 +208,12 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
   // Already in cordon's own groups (a responder re-running containment): this "before" is cordon's doing, and
   // release must restore the incident's original before-state instead.
+  // cordon's groups are the ones the ledger records for the ENI's VPC: never recognised by tag or name.
+  const mine = new Set(
+    (await recordedGroups(ddb, config.ledgerTable, target.accountId, target.region)).map((r) => `${r.vpcId}/${r.groupId}`),
+  );
   const underCordonControl = (instance.NetworkInterfaces ?? []).some((n) =>
-    (n.Groups ?? []).some((g) => /^cordon-(isolation|untrack)-vpc-/.test(g.GroupName ?? '')),
+    (n.Groups ?? []).some((g) => mine.has(`${n.VpcId ?? ''}/${g.GroupId ?? ''}`)),
   );
   const restoreFrom = underCordonControl ? (claim.originalBeforeStateKey ?? null) : key;
   // The first capture for this request wins: a retry must not replace it.

@@ -1,7 +1,8 @@
 /**
- * IsolateNetwork (DESIGN.md §3.3). Per VPC, two cordon-managed security groups
- * found by tag and reused: *untrack* (allow-all in and out, IPv4 and IPv6) and
- * *isolation* (no rules at all). Per ENI: lower the connection-tracking
+ * IsolateNetwork (DESIGN.md §3.3). Per VPC, two security groups cordon created
+ * and recorded in the hub ledger, reused while they exist: *untrack* (allow-all
+ * in and out, IPv4 and IPv6) and *isolation* (no rules at all); never a group
+ * found by tag or name. Per ENI: lower the connection-tracking
  * timeouts, move to untrack, settle (a Wait state in the ASL), move to
  * isolation, verify. ModifyInstanceAttribute `Groups` is never used: it fails
  * on instances with more than one ENI.
@@ -24,8 +25,10 @@ export {
   ensureGroup,
   enforceNoRules,
   enforceUntrackRules,
+  GroupNotVisibleError,
   groupName,
   IsolationGroupConflictError,
+  NOT_FOUND_BACKOFF_MS,
   MANAGED_TAG,
   PreparedInterface,
   prepareGroups,
@@ -50,12 +53,16 @@ export const ALWAYS_TRACKED = [
 export interface IsolateConfig {
   /** Established-TCP idle timeout to set on each ENI before the swap (60–432000 s). */
   readonly tcpEstablishedTimeout: number;
+  /** The hub ledger, where cordon records the security groups it creates (lambdas/shared/group-records.ts). */
+  readonly ledgerTable: string;
 }
 
 export interface IsolateDeps {
   readonly factory: ClientFactory;
   readonly config: IsolateConfig;
   readonly now?: () => Date;
+  /** Waits between retries of a group not yet visible (EC2 eventual consistency). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export const IsolateInput = z.discriminatedUnion('step', [
@@ -84,7 +91,19 @@ export async function isolate(input: IsolateInput, deps: IsolateDeps): Promise<u
   const { ec2 } = await deps.factory.forTarget(input.target, `cordon-${input.requestId}`);
   switch (input.step) {
     case 'prepare':
-      return prepareGroups(ec2, input);
+      return prepareGroups(
+        {
+          ec2,
+          ddb: deps.factory.hub().ddb,
+          ledgerTable: deps.config.ledgerTable,
+          target: input.target,
+          incidentId: input.incidentId,
+          requestId: input.requestId,
+          now: deps.now ?? (() => new Date()),
+          sleep: deps.sleep,
+        },
+        input,
+      );
     case 'untrack':
       return untrackInterface(ec2, input, deps);
     case 'isolate':

@@ -8,7 +8,6 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeSecurityGroupsCommand,
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
@@ -18,6 +17,7 @@ import type { ActionKey } from '../shared/actions';
 import type { ClientFactory } from '../shared/clients';
 import { InstanceNotFoundError } from '../shared/errors';
 import { incidentPrefix } from '../shared/evidence';
+import { recordedGroups, type GroupRecord } from '../shared/group-records';
 import { awsErrorName } from '../shared/handler';
 import { findResponse, INCIDENT_SK, responseSk } from '../shared/ledger';
 import {
@@ -52,11 +52,6 @@ export interface LoadDeps {
   readonly now?: () => Date;
 }
 
-/** Tags and names of cordon's own groups (lambdas/isolate: `cordon-<purpose>-<vpc>`, tagged cordon:managed / cordon:purpose). */
-const MANAGED_TAG = 'cordon:managed';
-const PURPOSE_TAG = 'cordon:purpose';
-const UNTRACK_NAME = /^cordon-untrack-vpc-/;
-const ISOLATION_NAME = /^cordon-isolation-vpc-/;
 const GONE_STATES = new Set(['terminated', 'shutting-down']);
 
 type Item = Record<string, unknown>;
@@ -166,25 +161,28 @@ async function describeNow(ec2: EC2Client, target: Target, now: string): Promise
   };
 }
 
-function classify(current: FoundState['interfaces'][number] | undefined, original: readonly string[]): FoundIn {
-  if (!current) return 'not-attached';
-  if (sameSet(current.groupIds, original)) return 'original';
-  if (current.groupNames.some((n) => UNTRACK_NAME.test(n))) return 'untrack';
-  if (current.groupNames.length > 0 && current.groupNames.every((n) => ISOLATION_NAME.test(n))) return 'isolation';
-  return 'other';
+/** cordon's own groups of one VPC, as the ledger records them (never recognised by tag or name). */
+interface VpcGroups {
+  readonly untrack: ReadonlySet<string>;
+  readonly isolation: string | null;
 }
 
-async function isolationGroupOf(ec2: EC2Client, vpcId: string): Promise<string | null> {
-  const out = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: 'vpc-id', Values: [vpcId] },
-        { Name: `tag:${MANAGED_TAG}`, Values: ['true'] },
-        { Name: `tag:${PURPOSE_TAG}`, Values: ['isolation'] },
-      ],
-    }),
-  );
-  return (out.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean).sort()[0] ?? null;
+function groupsByVpc(records: readonly GroupRecord[]): (vpcId: string) => VpcGroups {
+  return (vpcId) => {
+    const mine = records.filter((r) => r.vpcId === vpcId);
+    return {
+      untrack: new Set(mine.filter((r) => r.purpose === 'untrack').map((r) => r.groupId)),
+      isolation: mine.find((r) => r.purpose === 'isolation')?.groupId ?? null,
+    };
+  };
+}
+
+function classify(current: FoundState['interfaces'][number] | undefined, original: readonly string[], mine: VpcGroups): FoundIn {
+  if (!current) return 'not-attached';
+  if (sameSet(current.groupIds, original)) return 'original';
+  if (current.groupIds.some((id) => mine.untrack.has(id))) return 'untrack';
+  if (current.groupIds.length > 0 && current.groupIds.every((id) => id === mine.isolation)) return 'isolation';
+  return 'other';
 }
 
 /** What this incident's responses recorded: the roles their quarantines wrote to, the session cut-offs, the target groups left. */
@@ -286,17 +284,19 @@ export async function loadContainment(input: LoadInput, deps: LoadDeps): Promise
   const { ec2 } = await deps.factory.forTarget(target.data, `cordon-release-${release.releaseId}`);
   const { found } = await describeNow(ec2, target.data, now);
   const current = new Map(found.interfaces.map((n) => [n.networkInterfaceId, n]));
+  const mineIn = groupsByVpc(await recordedGroups(ddb, config.ledgerTable, target.data.accountId, target.data.region));
   const interfaces = [];
   for (const eni of before.data.networkInterfaces) {
     const here = current.get(eni.networkInterfaceId);
-    const foundIn = classify(here, eni.groupIds);
+    const mine = mineIn(eni.vpcId);
+    const foundIn = classify(here, eni.groupIds, mine);
     interfaces.push({
       networkInterfaceId: eni.networkInterfaceId,
       vpcId: eni.vpcId,
       groupIds: [...eni.groupIds].sort(),
       connectionTracking: eni.connectionTracking ?? null,
       found: { foundIn, groupIds: here?.groupIds ?? [], connectionTracking: here?.connectionTracking ?? null },
-      isolationGroupId: foundIn === 'untrack' ? await isolationGroupOf(ec2, eni.vpcId) : null,
+      isolationGroupId: foundIn === 'untrack' ? mine.isolation : null,
     });
   }
   const known = new Set(before.data.networkInterfaces.map((n) => n.networkInterfaceId));

@@ -7,6 +7,7 @@
  *   pk = incidentId, sk = "DELIVERY#<requestId>"  each finding or request that arrived for the instance
  *   pk = incidentId, sk = "RESPONSE#<requestId>"  request, before-state, outcome, after-state
  *   pk = incidentId, sk = "RELEASE#<releaseId>"   who released, why, and how it ended (lambdas/shared/release.ts)
+ *   pk = "groups-<account>-<region>", sk = "GROUP#<vpcId>#<purpose>"   cordon's own security groups (lambdas/shared/group-records.ts)
  *
  * A response's public id (`responseId`, what the CLI and the API return) is its request id. Every
  * RESPONSE item carries it as `responseId`, the partition key of the `byResponseId` index, so a

@@ -12,6 +12,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
   type GetCommandInput,
   type UpdateCommandInput,
@@ -110,11 +111,21 @@ function instance(extra: Partial<Instance> = {}): Instance {
  * A small fake ledger. The INCIDENT item takes the delivery, then the claim (a conditional update that
  * fails when another request owns containment); the RESPONSE item is written once.
  */
-function ledger(options: { claimOwner?: string; firstResponse?: Record<string, unknown> } = {}): void {
+function ledger(
+  options: {
+    claimOwner?: string;
+    firstResponse?: Record<string, unknown>;
+    /** The security groups cordon recorded in this account and region (lambdas/shared/group-records.ts). */
+    groups?: Array<{ vpcId: string; purpose: string; groupId: string }>;
+    originalBeforeStateKey?: string;
+  } = {},
+): void {
   ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
     if (input.UpdateExpression?.startsWith('SET activeRequestId')) {
       if (options.claimOwner) return Promise.reject(awsError('ConditionalCheckFailedException'));
-      return Promise.resolve({ Attributes: { status: 'open', activeRequestId: 'req-1', deliveryCount: 2 } });
+      return Promise.resolve({
+        Attributes: { status: 'open', activeRequestId: 'req-1', deliveryCount: 2, originalBeforeStateKey: options.originalBeforeStateKey },
+      });
     }
     return Promise.resolve({});
   });
@@ -124,6 +135,11 @@ function ledger(options: { claimOwner?: string; firstResponse?: Record<string, u
     }
     return Promise.resolve({ Item: options.firstResponse });
   });
+  ddbMock
+    .on(QueryCommand, { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `groups-${ACCOUNT}-${REGION}` } })
+    .resolves({
+      Items: (options.groups ?? []).map((g) => ({ pk: `groups-${ACCOUNT}-${REGION}`, sk: `GROUP#${g.vpcId}#${g.purpose}`, ...g })),
+    });
   ddbMock.on(PutCommand).callsFake((input: { Item?: { sk?: string } }) =>
     options.firstResponse && input.Item?.sk?.startsWith('RESPONSE#')
       ? Promise.reject(awsError('ConditionalCheckFailedException'))
@@ -358,7 +374,12 @@ describe('captureBeforeState: happy path', () => {
     await captureBeforeState(request(), deps);
 
     // Assess: ledger order after the claim
-    expect(ddbMock).toHaveReceivedNthCommandWith(4, PutCommand, {
+    expect(ddbMock).toHaveReceivedNthCommandWith(4, QueryCommand, {
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `groups-${ACCOUNT}-${REGION}` },
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(5, PutCommand, {
       TableName: TABLE,
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -374,7 +395,7 @@ describe('captureBeforeState: happy path', () => {
         autoScaling: { groupName: 'web-asg' },
       },
     });
-    expect(ddbMock).toHaveReceivedNthCommandWith(5, UpdateCommand, {
+    expect(ddbMock).toHaveReceivedNthCommandWith(6, UpdateCommand, {
       TableName: TABLE,
       Key: { pk: INCIDENT, sk: 'RESPONSE#req-1' },
       UpdateExpression: 'SET evidence.#name = :e',
@@ -389,9 +410,10 @@ describe('captureBeforeState: happy path', () => {
       size: body.length,
       versionId: 'v1',
     });
-    // delivery, incident, claim, conditional put, evidence pointer, and the incident's original before-state (instance untouched by cordon)
-    expect(ddbMock.calls()).toHaveLength(6);
-    expect(ddbMock.calls()[5]?.args[0].input).toMatchObject({
+    // delivery, incident, claim, cordon's recorded groups, conditional put, evidence pointer, and the incident's original
+    // before-state (instance untouched by cordon)
+    expect(ddbMock.calls()).toHaveLength(7);
+    expect(ddbMock.calls()[6]?.args[0].input).toMatchObject({
       Key: { sk: 'INCIDENT' },
       UpdateExpression: 'SET originalBeforeStateKey = if_not_exists(originalBeforeStateKey, :key), originalRequestId = if_not_exists(originalRequestId, :req)',
     });
@@ -473,6 +495,50 @@ describe('captureBeforeState: exemption', () => {
 
     expect(summary.exempt).toBe(false);
     expect(summary.plan.isolate).toBe(true);
+  });
+});
+
+describe("captureBeforeState: cordon's own groups, from the ledger only", () => {
+  const ORIGINAL = `incidents/${INCIDENT}/responses/req-0/before-state.json`;
+  const ISOLATION = 'sg-0ccccccccccccccc2';
+  const inGroup = (groupId: string, groupName: string) =>
+    instance({
+      NetworkInterfaces: [
+        { NetworkInterfaceId: ENI_0, VpcId: VPC, Attachment: { DeviceIndex: 0 }, Groups: [{ GroupId: groupId, GroupName: groupName }] },
+      ],
+    });
+  const responseItem = () => ddbMock.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.sk === 'RESPONSE#req-1')?.args[0].input.Item;
+
+  it('an ENI in the isolation group the ledger records is under cordon control: release restores the original before-state', async () => {
+    awsHas(inGroup(ISOLATION, 'anything-at-all'));
+    ledger({ groups: [{ vpcId: VPC, purpose: 'isolation', groupId: ISOLATION }], originalBeforeStateKey: ORIGINAL });
+
+    await captureBeforeState(request(), deps);
+
+    expect(responseItem()).toMatchObject({ underCordonControl: true, restoreFrom: ORIGINAL });
+    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: expect.stringContaining('originalBeforeStateKey') });
+  });
+
+  it.each([
+    ['named like cordon\'s isolation group', `cordon-isolation-${VPC}`],
+    ['named like cordon\'s untrack group, with a random suffix', `cordon-untrack-${VPC}-0123456789ab`],
+  ])('a group %s that the ledger does not record changes nothing: the capture is this response\'s own before-state', async (_, name) => {
+    awsHas(inGroup('sg-0ddddddddddddd001', name));
+    ledger({ groups: [{ vpcId: VPC, purpose: 'isolation', groupId: ISOLATION }], originalBeforeStateKey: ORIGINAL });
+
+    await captureBeforeState(request(), deps);
+
+    expect(responseItem()).toMatchObject({ underCordonControl: false, restoreFrom: KEY });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: expect.stringContaining('originalBeforeStateKey') });
+  });
+
+  it('a recorded group id counts only in the VPC it was recorded for', async () => {
+    awsHas(inGroup(ISOLATION, 'x'));
+    ledger({ groups: [{ vpcId: 'vpc-0bbbbbbbbbbbbbbb2', purpose: 'isolation', groupId: ISOLATION }] });
+
+    await captureBeforeState(request(), deps);
+
+    expect(responseItem()).toMatchObject({ underCordonControl: false, restoreFrom: KEY });
   });
 });
 

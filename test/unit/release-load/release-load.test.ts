@@ -92,9 +92,17 @@ function items(options: { incident?: Record<string, unknown>; response?: Record<
       ],
       ...options.response,
     },
+    ...GROUP_RECORDS,
     ...(options.extra ?? []),
   ];
 }
+
+/** The groups cordon created and recorded for the VPC (lambdas/shared/group-records.ts): the only way it knows them. */
+const GROUPS_PK = `groups-${ACCOUNT}-${REGION}`;
+const GROUP_RECORDS = [
+  { pk: GROUPS_PK, sk: `GROUP#${VPC}#isolation`, vpcId: VPC, purpose: 'isolation', groupId: SG_ISOLATION },
+  { pk: GROUPS_PK, sk: `GROUP#${VPC}#untrack`, vpcId: VPC, purpose: 'untrack', groupId: SG_UNTRACK },
+];
 
 function ledgerHas(all: Record<string, unknown>[]): void {
   ddbMock.on(QueryCommand).callsFake(async (input: QueryCommandInput) => {
@@ -114,10 +122,10 @@ function instance(extra: Partial<Instance> = {}): Instance {
       {
         NetworkInterfaceId: ENI_0,
         VpcId: VPC,
-        Groups: [{ GroupId: SG_ISOLATION, GroupName: `cordon-isolation-${VPC}` }],
+        Groups: [{ GroupId: SG_ISOLATION, GroupName: `cordon-isolation-${VPC}-5f0c1e2a9b3d` }],
         ConnectionTrackingConfiguration: { TcpEstablishedTimeout: 60, UdpStreamTimeout: 60, UdpTimeout: 30 },
       },
-      { NetworkInterfaceId: ENI_1, VpcId: VPC, Groups: [{ GroupId: SG_UNTRACK, GroupName: `cordon-untrack-${VPC}` }] },
+      { NetworkInterfaceId: ENI_1, VpcId: VPC, Groups: [{ GroupId: SG_UNTRACK, GroupName: `cordon-untrack-${VPC}-77aa01bc23de` }] },
     ],
     ...extra,
   };
@@ -128,7 +136,6 @@ function awsHas(found: Instance | null = instance()): void {
   ec2Mock.on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' }).resolves({ DisableApiTermination: { Value: true } });
   ec2Mock.on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' }).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
   ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
-  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: SG_ISOLATION }] });
 }
 
 let factory: TestClientFactory;
@@ -200,10 +207,10 @@ describe('loadContainment', () => {
           {
             networkInterfaceId: ENI_0,
             groupIds: [SG_ISOLATION],
-            groupNames: [`cordon-isolation-${VPC}`],
+            groupNames: [`cordon-isolation-${VPC}-5f0c1e2a9b3d`],
             connectionTracking: { tcpEstablishedTimeout: 60, udpStreamTimeout: 60, udpTimeout: 30 },
           },
-          { networkInterfaceId: ENI_1, groupIds: [SG_UNTRACK], groupNames: [`cordon-untrack-${VPC}`], connectionTracking: null },
+          { networkInterfaceId: ENI_1, groupIds: [SG_UNTRACK], groupNames: [`cordon-untrack-${VPC}-77aa01bc23de`], connectionTracking: null },
         ],
         profileAssociations: [],
         attributes: { disableApiTermination: true, instanceInitiatedShutdownBehavior: 'stop' },
@@ -212,6 +219,7 @@ describe('loadContainment', () => {
     expect(ddbMock.commandCalls(QueryCommand).map((c) => c.args[0].input)).toEqual([
       { TableName: TABLE, IndexName: 'byResponseId', KeyConditionExpression: 'responseId = :rid', ExpressionAttributeValues: { ':rid': 'req-1' }, Limit: 2 },
       { TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': INCIDENT }, ConsistentRead: true, ExclusiveStartKey: undefined },
+      { TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': GROUPS_PK }, ConsistentRead: true, ExclusiveStartKey: undefined },
     ]);
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: TABLE,
@@ -241,16 +249,8 @@ describe('loadContainment', () => {
         ExpressionAttributeValues: { ':inProgress': 'in-progress' },
       },
     ]);
-    // The isolation group is looked up only for the VPC of the ENI found in the untrack group.
-    expect(ec2Mock.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        Filters: [
-          { Name: 'vpc-id', Values: [VPC] },
-          { Name: 'tag:cordon:managed', Values: ['true'] },
-          { Name: 'tag:cordon:purpose', Values: ['isolation'] },
-        ],
-      },
-    ]);
+    // cordon's groups come from the ledger: no security group is looked up in the target account.
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeSecurityGroupsCommand);
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeIamInstanceProfileAssociationsCommand, {
       Filters: [
         { Name: 'instance-id', Values: [INSTANCE] },
@@ -278,6 +278,41 @@ describe('loadContainment', () => {
     const result = await loadContainment({ release }, deps());
 
     expect(result.restoreFrom.key).toBe(KEY);
+  });
+
+  it("a foreign group carrying cordon's name (tagged or not) is not cordon's: the ENI is found in 'other', with no isolation group", async () => {
+    // Prepare: the ledger records cordon's groups; the ENIs sit in look-alikes the tenant made
+    ledgerHas(items());
+    awsHas(
+      instance({
+        NetworkInterfaces: [
+          { NetworkInterfaceId: ENI_0, VpcId: VPC, Groups: [{ GroupId: 'sg-0ddddddddddddd001', GroupName: `cordon-isolation-${VPC}` }] },
+          { NetworkInterfaceId: ENI_1, VpcId: VPC, Groups: [{ GroupId: 'sg-0ddddddddddddd002', GroupName: `cordon-untrack-${VPC}` }] },
+        ],
+      }),
+    );
+
+    // Act
+    const result = await loadContainment({ release }, deps());
+
+    // Assess
+    expect(result.interfaces.map((i) => [i.networkInterfaceId, i.found.foundIn, i.isolationGroupId])).toEqual([
+      [ENI_0, 'other', null],
+      [ENI_1, 'other', null],
+    ]);
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeSecurityGroupsCommand);
+  });
+
+  it('with no group recorded for the VPC, nothing is taken for cordon\'s, whatever its name', async () => {
+    ledgerHas(items().filter((i) => i.pk !== GROUPS_PK));
+    awsHas();
+
+    const result = await loadContainment({ release }, deps());
+
+    expect(result.interfaces.map((i) => [i.networkInterfaceId, i.found.foundIn, i.isolationGroupId])).toEqual([
+      [ENI_0, 'other', null],
+      [ENI_1, 'other', null],
+    ]);
   });
 
   it('reports ENIs no longer attached, ENIs the before-state does not know, and ENIs already back in their groups', async () => {
