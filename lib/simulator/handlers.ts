@@ -79,7 +79,7 @@ export function responseHandlers(
       now,
       config: { hubAccountId: hub.hubAccountId, evidenceKeyArn: hub.evidenceKeyArn, maxHours: hub.snapshotMaxHours, pollSeconds: 60 },
     })),
-    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: hub.tcpEstablishedTimeout } })),
+    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: hub.tcpEstablishedTimeout, ledgerTable: hub.ledgerTable } })),
     'quarantine-role': quarantineRole.createHandler(() => ({
       factory: f('quarantine-role'),
       now,

@@ -5,12 +5,12 @@
  * so the real workflow over FakeAws contains the instance in groups it created and recorded, and the bait
  * is never used and never changed.
  */
-import type { FakeAws, FakeRule } from '../support/fake-aws';
-import { ACCOUNT, ENI_A, ENI_B, INCIDENT, NOW, REGION, request, type Scenario, VPC, webInstance } from '../support/scenario';
-import { testClientFactory } from '../unit/support/clients';
+import { type FakeAws, type FakeRule, type WebInstance, webInstance } from '../support/fake-aws';
+import { ACCOUNT, ENI_A, ENI_B, INCIDENT, NOW, REGION, request, VPC } from '../../lib/simulator/scenario';
+import { testClientFactory } from '../support/clients';
 import { runWorkflow } from '../support/workflow';
 
-let scenario: Scenario | undefined;
+let scenario: WebInstance | undefined;
 afterEach(() => scenario?.fake.restore());
 
 function bait(fake: FakeAws) {

@@ -34,7 +34,7 @@ import {
   type IsolateInput,
   type PreparedGroups,
 } from '../../../lambdas/isolate/isolate';
-import { awsError, rejectionOf, testClientFactory } from '../support/clients';
+import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
 const ddbMock = mockClient(DynamoDBDocumentClient);
