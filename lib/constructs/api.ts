@@ -9,7 +9,8 @@ import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
 import { ACTIONS, ApprovalDecision, MAX_TEXT } from '../../lambdas/shared/schemas';
 import type { ApprovalGate } from './approval-gate';
 import type { IntakePolicy } from './intake';
-import { ResponderFunction } from './responder-function';
+import { environmentFor } from '../environment';
+import { CordonFunction } from './cordon-function';
 
 // ---------------------------------------------------------------------------
 // Request models (API Gateway validates bodies against these at the edge; the function's zod
@@ -155,7 +156,7 @@ export interface CordonApiProps {
  */
 export class CordonApi extends Construct {
   public readonly restApi: apigw.RestApi;
-  public readonly function: ResponderFunction;
+  public readonly function: CordonFunction;
   /** The access log group (JSON, one line per request). */
   public readonly accessLogGroup: logs.LogGroup;
   /** The request validator every method uses (bodies and path parameters). */
@@ -175,17 +176,18 @@ export class CordonApi extends Construct {
       throw new Error(`CordonApi ${id}: allowedPrincipals must be IAM role or user ARNs; fix ${bad.join(', ')}`);
     }
 
-    this.function = new ResponderFunction(this, 'Function', {
-      responder: 'api',
+    this.function = new CordonFunction(this, 'Function', {
+      name: 'api',
       logRetentionDays: props.logRetentionDays,
       // API Gateway gives up on the integration after 29 s.
       timeout: Duration.seconds(15),
-      environment: {
-        RESPONSE_STATE_MACHINE_ARN: props.responseStateMachine.stateMachineArn,
-        RELEASE_STATE_MACHINE_ARN: props.releaseStateMachine.stateMachineArn,
-        LEDGER_TABLE: props.ledger.tableName,
-        INTAKE_POLICY: Stack.of(this).toJsonString(props.policy),
-      },
+      environment: environmentFor('api', {
+        responseStateMachineArn: props.responseStateMachine.stateMachineArn,
+        releaseStateMachineArn: props.releaseStateMachine.stateMachineArn,
+        ledgerTable: props.ledger.tableName,
+        intakePolicy: props.policy,
+        toJson: (value) => Stack.of(this).toJsonString(value),
+      }),
     });
     this.grantAccess(props);
 
