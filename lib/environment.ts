@@ -47,10 +47,18 @@ export const ENV_SCHEMAS = {
 } as const satisfies { readonly [N in FunctionName]: z.ZodType };
 
 /** Variables a handler accepts that the stack never sets (tuning overrides for tests). */
-type OverrideOnly = 'SNAPSHOT_POLL_SECONDS';
+export const OVERRIDE_ONLY = ['SNAPSHOT_POLL_SECONDS'] as const;
+type OverrideOnly = (typeof OVERRIDE_ONLY)[number];
 
 /** The variables the stack sets for function `N`: every variable of its schema, none left optional. */
 export type DeployedEnv<N extends FunctionName> = Required<Omit<z.input<(typeof ENV_SCHEMAS)[N]>, OverrideOnly>>;
+
+/** The variables function `name`'s schema declares, the override-only ones included. */
+export function declaredVariables(name: FunctionName): string[] {
+  // Every schema is an object of variables piped into a transform (lambdas/<name>/env.ts).
+  const schema = ENV_SCHEMAS[name] as unknown as { in: { shape: Record<string, unknown> } };
+  return Object.keys(schema.in.shape);
+}
 
 /** The settings of the configuration that reach a function (lib/config.ts). */
 export type FunctionSettings = Pick<
