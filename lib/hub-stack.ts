@@ -9,7 +9,7 @@ import { CordonFunction } from './constructs/cordon-function';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { ResponseWorkflow } from './constructs/response-workflow';
 import { environmentFor, type SettingsFor } from './environment';
-import { WORKFLOW_FUNCTIONS, findFunctionSpec, type WorkflowFunctionName } from './functions';
+import { FUNCTIONS, WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from './functions';
 import { grantCapabilities } from './grants';
 
 export interface CordonHubStackProps extends StackProps {
@@ -152,7 +152,8 @@ export class CordonHubStack extends Stack {
       });
     }
 
-    grantCapabilities({ ...functions, intake: this.intake.function }, [...WORKFLOW_FUNCTIONS, findFunctionSpec('intake')!], {
+    // Every catalogue entry's grants (the API's are its construct's own: it has none here).
+    grantCapabilities({ ...functions, intake: this.intake.function }, FUNCTIONS, {
       store: this.evidence,
       targetAccounts: orgOnly ? undefined : targetAccounts,
       organizationId: config.organizationId,
