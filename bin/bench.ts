@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { DEMO_FINDING } from './cli/simulate';
-import { CONSTRUCT_FUNCTIONS, RESPONDERS } from '../lib/responders';
+import { FUNCTIONS } from '../lib/functions';
 import { bucketFor, tokenBucketLowerBoundSeconds, type BucketSpec } from '../lib/simulator/throttle';
 import { simulate } from '../lib/simulator/simulate';
 import type { SimAttempt } from '../lib/simulator/clients';
@@ -135,9 +135,9 @@ interface Bundle {
 function bundles(): Bundle[] {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-bench-'));
   try {
-    return [...RESPONDERS, ...CONSTRUCT_FUNCTIONS].map((r) => {
+    return FUNCTIONS.map((r) => {
       const outfile = join(dir, r.name, 'index.js');
-      // As ResponderFunction bundles them: one handler per bundle, minified, the AWS SDK included.
+      // As CordonFunction bundles them: one handler per bundle, minified, the AWS SDK included.
       buildSync({
         entryPoints: [join(__dirname, '..', 'lambdas', r.name, 'handler.ts')],
         bundle: true,

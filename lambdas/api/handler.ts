@@ -3,43 +3,24 @@
  * environment, build the two clients it uses (Step Functions and the DynamoDB document client;
  * no other SDK client is bundled), and hand the event to `handleApiEvent`.
  *
- * Environment:
- * - `RESPONSE_STATE_MACHINE_ARN`: the response workflow (StartExecution, DescribeExecution; SendTaskSuccess
- *   answers its approval task, with the token read from the ledger);
- * - `RELEASE_STATE_MACHINE_ARN`: the release workflow (StartExecution);
- * - `LEDGER_TABLE`: the incident ledger (GetItem, Query on `byResponseId`; UpdateItem for approval decisions);
- * - `INTAKE_POLICY`: intake's policy JSON (account and region scope).
+ * Environment: lambdas/api/env.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { IntakePolicy } from '../intake/decide';
-import { requireEnv } from '../shared/env';
+import { parseEnv } from '../shared/env';
 import { once } from '../shared/handler';
-import { describeZodError } from '../shared/schemas';
-import { handleApiEvent } from './api';
-import { toProxyResult, type ApiConfig, type ApiDeps } from './contract';
+import { handleApiEvent, toProxyResult, type ApiConfig, type ApiDeps } from './api';
+import { Env } from './env';
 
 const logger = new Logger();
 const tracer = new Tracer();
 
-/** Parse the environment once; a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
+/** The API's configuration from its environment (lambdas/api/env.ts); a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const responseStateMachineArn = requireEnv('RESPONSE_STATE_MACHINE_ARN', env);
-  const releaseStateMachineArn = requireEnv('RELEASE_STATE_MACHINE_ARN', env);
-  const ledgerTable = requireEnv('LEDGER_TABLE', env);
-  let json: unknown;
-  try {
-    json = JSON.parse(requireEnv('INTAKE_POLICY', env));
-  } catch (err) {
-    if (err instanceof SyntaxError) throw new Error('Environment variable INTAKE_POLICY is not valid JSON', { cause: err });
-    throw err;
-  }
-  const policy = IntakePolicy.safeParse(json);
-  if (!policy.success) throw new Error(`Environment variable INTAKE_POLICY is invalid: ${describeZodError(policy.error)}`);
-  return { responseStateMachineArn, releaseStateMachineArn, ledgerTable, policy: policy.data };
+  return parseEnv(Env, env);
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): ApiDeps {

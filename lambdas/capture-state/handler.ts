@@ -3,37 +3,23 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { requireEnv } from '../shared/env';
+import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
-import { CaptureInput, TagMatch } from '../shared/workflow';
+import { CaptureInput } from '../shared/workflow';
 import { captureBeforeState, type ApprovalPolicy, type CaptureDeps } from './capture-state';
+import { ApprovalEnv, Env } from './env';
 
-/** The approval gate from the environment the hub stack sets (lib/hub-stack.ts); no tags, no gate. */
+/** The approval gate from the environment the hub stack sets (lib/environment.ts); no tags, no gate. */
 export function approvalFromEnv(env: NodeJS.ProcessEnv = process.env): ApprovalPolicy | undefined {
-  const requiredForTags = z.array(TagMatch).parse(JSON.parse(requireEnv('APPROVAL_REQUIRED_FOR_TAGS', env)));
-  if (requiredForTags.length === 0) return undefined;
-  return {
-    requiredForTags,
-    timeoutSeconds: z.coerce.number().int().min(1).max(86400).parse(requireEnv('APPROVAL_TIMEOUT_SECONDS', env)),
-    onTimeout: z.enum(['approve', 'deny']).parse(requireEnv('APPROVAL_ON_TIMEOUT', env)),
-  };
+  return parseEnv(ApprovalEnv, env);
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): CaptureDeps {
-  const partition = requireEnv('PARTITION', env);
+  const { access, config } = parseEnv(Env, env);
   return {
-    factory: productionFactory({ EC2Client, AutoScalingClient, S3Client, DynamoDBClient, DynamoDBDocumentClient }, env),
-    config: {
-      ledgerTable: requireEnv('LEDGER_TABLE', env),
-      evidenceBucket: requireEnv('EVIDENCE_BUCKET', env),
-      exemptTagKey: requireEnv('EXEMPT_TAG_KEY', env),
-      exemptTagValue: requireEnv('EXEMPT_TAG_VALUE', env),
-      settleSeconds: Number(requireEnv('SETTLE_SECONDS', env)),
-      partition,
-      approval: approvalFromEnv(env),
-    },
+    factory: productionFactory({ EC2Client, AutoScalingClient, S3Client, DynamoDBClient, DynamoDBDocumentClient }, access),
+    config,
   };
 }
 

@@ -1,10 +1,11 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { ClientFactory } from '../shared/clients';
-import { requireEnv } from '../shared/env';
+import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { collectEvidence, CollectInput } from './collect-evidence';
+import { Env } from './env';
 
 export interface CollectEvidenceDeps {
   readonly factory: ClientFactory;
@@ -12,7 +13,8 @@ export interface CollectEvidenceDeps {
 }
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): CollectEvidenceDeps {
-  return { factory: productionFactory({ EC2Client, S3Client }, env), config: { evidenceBucket: requireEnv('EVIDENCE_BUCKET', env) } };
+  const { access, config } = parseEnv(Env, env);
+  return { factory: productionFactory({ EC2Client, S3Client }, access), config };
 }
 
 export function createHandler(deps: () => CollectEvidenceDeps) {

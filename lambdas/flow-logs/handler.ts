@@ -1,14 +1,13 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { requireEnv } from '../shared/env';
+import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { enableFlowLogs, FlowLogsInput, type FlowLogsDeps } from './flow-logs';
+import { Env } from './env';
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): FlowLogsDeps {
-  return {
-    factory: productionFactory({ EC2Client }, env),
-    config: { bucketArn: requireEnv('FLOW_LOG_BUCKET_ARN', env) },
-  };
+  const { access, config } = parseEnv(Env, env);
+  return { factory: productionFactory({ EC2Client }, access), config };
 }
 
 export function createHandler(deps: () => FlowLogsDeps) {

@@ -2,10 +2,7 @@
  * Intake Lambda handler (EventBridge target). Thin: read config from the environment,
  * hand the SFN client and the logger to `runIntake`, shape the result.
  *
- * Environment:
- * - `STATE_MACHINE_ARN`: the response workflow;
- * - `INTAKE_POLICY`: JSON of `IntakePolicy` (severity threshold, type lists, account/region scope);
- * - `EVIDENCE_BUCKET` (optional): where the finding itself is kept, under incidents/<incidentId>/findings/.
+ * Environment: lambdas/intake/env.ts (the response workflow, intake's policy, the evidence bucket).
  *
  * The role needs `states:StartExecution` on the state machine and `states:DescribeExecution`
  * on its executions (to tell a redelivery from a conflict).
@@ -13,9 +10,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { optionalEnv, requireEnv } from '../shared/env';
-import { describeZodError } from '../shared/schemas';
-import { IntakePolicy } from './decide';
+import { parseEnv } from '../shared/env';
+import type { IntakePolicy } from './decide';
+import { Env } from './env';
 import { ExecutionConflictError, runIntake, type IntakeSummary } from './intake';
 
 const logger = new Logger();
@@ -29,22 +26,9 @@ export interface IntakeConfig {
   readonly evidenceBucket?: string;
 }
 
-/** Parse the environment once; a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
+/** Intake's configuration from its environment (lambdas/intake/env.ts); a bad `INTAKE_POLICY` fails loudly instead of acting on defaults. */
 export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeConfig {
-  const stateMachineArn = requireEnv('STATE_MACHINE_ARN', env);
-  const rawPolicy = requireEnv('INTAKE_POLICY', env);
-  let json: unknown;
-  try {
-    json = JSON.parse(rawPolicy);
-  } catch {
-    throw new Error('Environment variable INTAKE_POLICY is not valid JSON');
-  }
-  const parsed = IntakePolicy.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(`Environment variable INTAKE_POLICY is invalid: ${describeZodError(parsed.error)}`);
-  }
-  const evidenceBucket = optionalEnv('EVIDENCE_BUCKET', env);
-  return { stateMachineArn, policy: parsed.data, ...(evidenceBucket ? { evidenceBucket } : {}) };
+  return parseEnv(Env, env);
 }
 
 let config: IntakeConfig | undefined;

@@ -1,19 +1,13 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { optionalEnv, requireEnv } from '../shared/env';
+import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { shareSnapshot, ShareInput, type ShareDeps } from './share-snapshot';
+import { Env } from './env';
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): ShareDeps {
-  return {
-    factory: productionFactory({ EC2Client }, env),
-    config: {
-      hubAccountId: requireEnv('HUB_ACCOUNT_ID', env),
-      evidenceKeyArn: requireEnv('EVIDENCE_KEY_ARN', env),
-      maxHours: Number(optionalEnv('SNAPSHOT_MAX_HOURS', env) ?? '24'),
-      pollSeconds: Number(optionalEnv('SNAPSHOT_POLL_SECONDS', env) ?? '60'),
-    },
-  };
+  const { access, config } = parseEnv(Env, env);
+  return { factory: productionFactory({ EC2Client }, access), config };
 }
 
 export function createHandler(deps: () => ShareDeps) {

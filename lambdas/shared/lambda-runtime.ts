@@ -6,17 +6,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createClientFactory, type ClientClasses, type ClientFactory } from './clients';
-import { requireEnv } from './env';
+import type { MemberAccess } from './env';
 
 export const logger = new Logger();
 export const tracer = new Tracer();
 
-/** The production factory, with the SDK client classes this Lambda uses (and only those get bundled). */
-export function productionFactory(clients: ClientClasses, env: NodeJS.ProcessEnv = process.env): ClientFactory {
+/**
+ * The production factory, with the SDK client classes this Lambda uses (and only those get bundled), reaching
+ * `CordonResponder` as the Lambda's environment names it (lambdas/<name>/env.ts).
+ */
+export function productionFactory(clients: ClientClasses, access: MemberAccess): ClientFactory {
   return createClientFactory({
     clients,
-    partition: requireEnv('PARTITION', env),
-    responderRoleName: requireEnv('RESPONDER_ROLE_NAME', env),
+    partition: access.partition,
+    responderRoleName: access.responderRoleName,
     instrument: (client) => tracer.captureAWSv3Client(client),
   });
 }

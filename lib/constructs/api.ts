@@ -6,100 +6,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
-import { ACTIONS, ApprovalDecision, MAX_TEXT } from '../../lambdas/shared/schemas';
+import { environmentFor } from '../environment';
+import { ACCESS_LOG_FORMAT, APPROVAL_MODEL, RELEASE_MODEL, START_RESPONSE_MODEL, errorTemplate } from './api-models';
 import type { ApprovalGate } from './approval-gate';
+import { CordonFunction } from './cordon-function';
 import type { IntakePolicy } from './intake';
-import { ResponderFunction } from './responder-function';
 
-// ---------------------------------------------------------------------------
-// Request models (API Gateway validates bodies against these at the edge; the function's zod
-// schemas in lambdas/api/api.ts check the same rules again; docs/openapi.yaml states them).
-// ---------------------------------------------------------------------------
-
-const REASON: apigw.JsonSchema = {
-  type: apigw.JsonSchemaType.STRING,
-  minLength: 1,
-  maxLength: MAX_TEXT,
-  // No control characters but tab and newline (the shared `Text` rule).
-  pattern: '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$',
-};
-
-/** Body of `POST /v1/responses`. */
-export const START_RESPONSE_MODEL: apigw.JsonSchema = {
-  schema: apigw.JsonSchemaVersion.DRAFT4,
-  title: 'StartResponse',
-  type: apigw.JsonSchemaType.OBJECT,
-  additionalProperties: false,
-  required: ['instanceId', 'accountId', 'region', 'reason'],
-  properties: {
-    instanceId: { type: apigw.JsonSchemaType.STRING, pattern: '^i-([0-9a-f]{8}|[0-9a-f]{17})$' },
-    accountId: { type: apigw.JsonSchemaType.STRING, pattern: '^[0-9]{12}$' },
-    region: { type: apigw.JsonSchemaType.STRING, pattern: '^[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-[0-9]{1,2}$' },
-    reason: REASON,
-    actions: {
-      type: apigw.JsonSchemaType.ARRAY,
-      minItems: 1,
-      maxItems: ACTIONS.length,
-      uniqueItems: true,
-      items: { type: apigw.JsonSchemaType.STRING, enum: [...ACTIONS] },
-    },
-  },
-};
-
-/** Body of `POST /v1/responses/{id}/release`. */
-export const RELEASE_MODEL: apigw.JsonSchema = {
-  schema: apigw.JsonSchemaVersion.DRAFT4,
-  title: 'ReleaseResponse',
-  type: apigw.JsonSchemaType.OBJECT,
-  additionalProperties: false,
-  required: ['reason'],
-  properties: { reason: REASON },
-};
-
-/** Body of `POST /v1/responses/{id}/approval`. Who decides comes from the signature, never the body. */
-export const APPROVAL_MODEL: apigw.JsonSchema = {
-  schema: apigw.JsonSchemaVersion.DRAFT4,
-  title: 'ApprovalDecision',
-  type: apigw.JsonSchemaType.OBJECT,
-  additionalProperties: false,
-  required: ['decision', 'reason'],
-  properties: {
-    decision: { type: apigw.JsonSchemaType.STRING, enum: [...ApprovalDecision.shape.decision.options] },
-    reason: REASON,
-  },
-};
-
-/**
- * One JSON object per request in the access log: who called (the SigV4 identity), what, and
- * how it ended. Only values API Gateway produces; no body, header or path value a caller chose
- * (the path's id is left out: `resourcePath` is the route template).
- */
-export const ACCESS_LOG_FORMAT = `{${[
-  `"requestId":"${apigw.AccessLogField.contextRequestId()}"`,
-  `"extendedRequestId":"${apigw.AccessLogField.contextExtendedRequestId()}"`,
-  `"requestTime":"${apigw.AccessLogField.contextRequestTime()}"`,
-  `"httpMethod":"${apigw.AccessLogField.contextHttpMethod()}"`,
-  `"resourcePath":"${apigw.AccessLogField.contextResourcePath()}"`,
-  `"stage":"${apigw.AccessLogField.contextStage()}"`,
-  `"status":"${apigw.AccessLogField.contextStatus()}"`,
-  `"responseLength":"${apigw.AccessLogField.contextResponseLength()}"`,
-  `"responseLatency":"${apigw.AccessLogField.contextResponseLatency()}"`,
-  `"integrationStatus":"${apigw.AccessLogField.contextIntegrationStatus()}"`,
-  `"integrationLatency":"${apigw.AccessLogField.contextIntegrationLatency()}"`,
-  `"sourceIp":"${apigw.AccessLogField.contextIdentitySourceIp()}"`,
-  `"callerAccountId":"${apigw.AccessLogField.contextIdentityAccountId()}"`,
-  `"caller":"${apigw.AccessLogField.contextIdentityCaller()}"`,
-  `"userArn":"${apigw.AccessLogField.contextIdentityUserArn()}"`,
-  `"principalOrgId":"${apigw.AccessLogField.contextIdentityPrincipalOrgId()}"`,
-  `"errorType":"${apigw.AccessLogField.contextErrorResponseType()}"`,
-  `"errorMessage":"${apigw.AccessLogField.contextErrorMessage()}"`,
-  `"xrayTraceId":"${apigw.AccessLogField.contextXrayTraceId()}"`,
-].join(',')}}`;
-
-/** The `{error, message}` body of every API Gateway error, as the function's own errors have it. */
-function errorTemplate(message: string): Record<string, string> {
-  return { 'application/json': `{"error":"$context.error.responseType","message":${message}}` };
-}
+export { ACCESS_LOG_FORMAT, APPROVAL_MODEL, RELEASE_MODEL, START_RESPONSE_MODEL } from './api-models';
 
 export interface CordonApiProps {
   /** The response workflow: `POST /v1/responses` starts it; `GET /v1/responses/{id}` describes its executions. */
@@ -155,7 +68,7 @@ export interface CordonApiProps {
  */
 export class CordonApi extends Construct {
   public readonly restApi: apigw.RestApi;
-  public readonly function: ResponderFunction;
+  public readonly function: CordonFunction;
   /** The access log group (JSON, one line per request). */
   public readonly accessLogGroup: logs.LogGroup;
   /** The request validator every method uses (bodies and path parameters). */
@@ -175,17 +88,18 @@ export class CordonApi extends Construct {
       throw new Error(`CordonApi ${id}: allowedPrincipals must be IAM role or user ARNs; fix ${bad.join(', ')}`);
     }
 
-    this.function = new ResponderFunction(this, 'Function', {
-      responder: 'api',
+    this.function = new CordonFunction(this, 'Function', {
+      name: 'api',
       logRetentionDays: props.logRetentionDays,
       // API Gateway gives up on the integration after 29 s.
       timeout: Duration.seconds(15),
-      environment: {
-        RESPONSE_STATE_MACHINE_ARN: props.responseStateMachine.stateMachineArn,
-        RELEASE_STATE_MACHINE_ARN: props.releaseStateMachine.stateMachineArn,
-        LEDGER_TABLE: props.ledger.tableName,
-        INTAKE_POLICY: Stack.of(this).toJsonString(props.policy),
-      },
+      environment: environmentFor('api', {
+        responseStateMachineArn: props.responseStateMachine.stateMachineArn,
+        releaseStateMachineArn: props.releaseStateMachine.stateMachineArn,
+        ledgerTable: props.ledger.tableName,
+        intakePolicy: props.policy,
+        toJson: (value) => Stack.of(this).toJsonString(value),
+      }),
     });
     this.grantAccess(props);
 

@@ -4,14 +4,14 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RESPONSE_INDEX } from '../../lambdas/shared/ledger';
 import type { EvidenceStore } from './evidence-store';
-import type { ResponderFunction } from './responder-function';
+import type { CordonFunction } from './cordon-function';
 
 /** The key actions DynamoDB and SNS use on the caller's behalf for the ledger and topic (encrypted with the evidence key). */
 const KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 export interface ApprovalGateProps {
-  /** The `await-approval` responder: stores the task token on the response and notifies. */
-  readonly requester: ResponderFunction;
+  /** The `await-approval` function: stores the task token on the response and notifies. */
+  readonly requester: CordonFunction;
   /** The ledger (where the token waits), the topic (the "approval needed" message) and their key. */
   readonly store: EvidenceStore;
   /** The response workflow whose callback task waits for the decision. */
@@ -20,7 +20,7 @@ export interface ApprovalGateProps {
 
 /**
  * The approval gate's permissions (docs/approval.md, docs/iam.md). The state machine's role may
- * invoke the requester like any responder (ResponseWorkflow grants it: it has a placeholder). Here:
+ * invoke the requester like any workflow function (ResponseWorkflow grants it: it has a placeholder). Here:
  *
  * - the requester may update ledger items (`dynamodb:UpdateItem` on the table itself: no index, no
  *   read) and publish to the topic, with the key actions those need;
@@ -30,7 +30,7 @@ export interface ApprovalGateProps {
  *   `states:SendTaskSuccess` on this state machine only.
  */
 export class ApprovalGate extends Construct {
-  public readonly requester: ResponderFunction;
+  public readonly requester: CordonFunction;
   private readonly store: EvidenceStore;
   private readonly stateMachine: sfn.IStateMachine;
 

@@ -12,8 +12,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { IntakePolicyInput } from '../../lambdas/intake/decide';
 import { SECURITY_HUB_CUSTOM_ACTION } from '../../lambdas/intake/events';
+import { environmentFor } from '../environment';
+import { CordonFunction } from './cordon-function';
 import { nagRef } from './nag';
-import { ResponderFunction } from './responder-function';
 
 /** GuardDuty types whose `resource` is an AccessKey but which name the instance the credentials came from. */
 export const CREDENTIAL_EXFILTRATION_PREFIX = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration';
@@ -45,6 +46,11 @@ export interface IntakeProps {
   readonly stateMachine: sfn.StateMachine;
   /** Intake's decision policy, passed to the function as `INTAKE_POLICY`. */
   readonly policy: IntakePolicy;
+  /**
+   * The evidence bucket, by name: intake keeps each finding there, under incidents/<id>/findings/. The hub
+   * stack grants the write (`evidence:put`, lib/functions.ts).
+   */
+  readonly evidenceBucketName: string;
   /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
   /** Topic notified when events land in the dead-letter queue. */
@@ -81,7 +87,7 @@ export interface IntakeProps {
  * which alarms to the incident topic.
  */
 export class Intake extends Construct {
-  public readonly function: ResponderFunction;
+  public readonly function: CordonFunction;
   /** The GuardDuty findings rule. */
   public readonly rule: events.Rule;
   /** The Security Hub custom action, when `securityHubAction` is on. */
@@ -111,14 +117,16 @@ export class Intake extends Construct {
       reason: 'This queue is itself the dead-letter queue of the intake rule target and of intake async invocations',
     });
 
-    this.function = new ResponderFunction(this, 'Function', {
-      responder: 'intake',
+    this.function = new CordonFunction(this, 'Function', {
+      name: 'intake',
       logRetentionDays: props.logRetentionDays,
       timeout: Duration.seconds(30),
-      environment: {
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        INTAKE_POLICY: Stack.of(this).toJsonString(policy),
-      },
+      environment: environmentFor('intake', {
+        responseStateMachineArn: props.stateMachine.stateMachineArn,
+        intakePolicy: policy,
+        evidenceBucket: props.evidenceBucketName,
+        toJson: (value) => Stack.of(this).toJsonString(value),
+      }),
     });
     props.stateMachine.grantStartExecution(this.function);
     // Redelivered findings: intake describes its own earlier execution (same name) to tell a repeat from a conflict.

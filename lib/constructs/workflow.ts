@@ -7,12 +7,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { respondersOf } from '../responders';
+import { functionsOf } from '../functions';
 
 export interface WorkflowProps {
   /**
-   * The responder functions by `RESPONDERS` name. Every responder of this workflow with a
-   * `placeholder` must be present: its ARN is substituted into the definition.
+   * The functions by name (`FUNCTIONS`, lib/functions.ts). Every function of this workflow
+   * must be present: its ARN is substituted into the definition.
    */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Topic the failure alarms notify. */
@@ -28,7 +28,7 @@ export interface WorkflowProps {
 
 /** What distinguishes one cordon workflow from another (set by the subclass, not by callers). */
 export interface WorkflowShape {
-  /** `response` or `release`: which responders it invokes, and its log group `/aws/vendedlogs/states/cordon-<name>-<region>`. */
+  /** `response` or `release`: which functions it invokes, and its log group `/aws/vendedlogs/states/cordon-<name>-<region>`. */
   readonly name: 'response' | 'release';
   readonly definitionPath: string;
   readonly comment: string;
@@ -42,9 +42,9 @@ export interface WorkflowShape {
 
 /**
  * A cordon state machine (DESIGN.md §3): the ASL from `state-machines/`, loaded with
- * `DefinitionBody.fromFile` and one `definitionSubstitutions` entry per responder placeholder.
+ * `DefinitionBody.fromFile` and one `definitionSubstitutions` entry per function placeholder.
  * Logs at ALL (with execution data) to `/aws/vendedlogs/states/cordon-<name>-<region>`, traces with
- * X-Ray, may invoke exactly its responders (unqualified ARNs), and alarms to the incident topic on
+ * X-Ray, may invoke exactly its functions (unqualified ARNs), and alarms to the incident topic on
  * failed, timed-out or throttled executions.
  */
 export class CordonWorkflow extends Construct {
@@ -61,11 +61,10 @@ export class CordonWorkflow extends Construct {
     const kind = `${shape.name[0]?.toUpperCase()}${shape.name.slice(1)}Workflow`;
     const substitutions: Record<string, string> = {};
     const invoked: lambda.IFunction[] = [];
-    for (const spec of respondersOf(shape.name)) {
-      if (!spec.placeholder) continue;
+    for (const spec of functionsOf(shape.name)) {
       const fn = props.functions[spec.name];
       if (!fn) {
-        throw new Error(`${kind} ${id}: no function for responder '${spec.name}' (placeholder \${${spec.placeholder}}); pass it in props.functions`);
+        throw new Error(`${kind} ${id}: no function '${spec.name}' (placeholder \${${spec.placeholder}}); pass it in props.functions`);
       }
       substitutions[spec.placeholder] = fn.functionArn;
       invoked.push(fn);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESPONDERS } from '../responders';
+import { FUNCTIONS, type FunctionSpec } from '../functions';
 
 export const RESPONSE_ASL = join(__dirname, '..', '..', 'state-machines', 'response.asl.json');
 export const RELEASE_ASL = join(__dirname, '..', '..', 'state-machines', 'release.asl.json');
@@ -13,7 +13,7 @@ export const RELEASE_ASL = join(__dirname, '..', '..', 'state-machines', 'releas
 /** The ASL with each `${Placeholder}` replaced as CDK's definitionSubstitutions does: function ARNs, and the partition. */
 export function loadDefinition(path: string, arnFor: (name: string) => string, partition = 'aws'): Record<string, unknown> {
   let text = readFileSync(path, 'utf8');
-  for (const r of RESPONDERS) {
+  for (const r of FUNCTIONS as readonly FunctionSpec[]) {
     if (r.placeholder) text = text.split(`\${${r.placeholder}}`).join(arnFor(r.name));
   }
   text = text.split('${Partition}').join(partition);

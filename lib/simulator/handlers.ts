@@ -4,6 +4,10 @@
  * would carry them.
  */
 import type { ClientFactory } from '../../lambdas/shared/clients';
+import { parseEnv } from '../../lambdas/shared/env';
+import { ENV_SCHEMAS, environmentFor, type HubSettings as DeployedSettings } from '../environment';
+import type { FunctionName } from '../functions';
+import type { z } from 'zod';
 import { silentLog } from '../../lambdas/shared/handler';
 import * as awaitApproval from '../../lambdas/await-approval/handler';
 import * as captureState from '../../lambdas/capture-state/handler';
@@ -43,6 +47,43 @@ export const functionArn = (hub: Pick<HubSettings, 'hubAccountId' | 'region'>, n
 
 export type Invoke = (event: unknown) => Promise<unknown>;
 
+/**
+ * The hub as the stack would configure it: the same settings lib/environment.ts turns into each function's
+ * environment variables at synth.
+ */
+export function deployedSettings(hub: HubSettings): DeployedSettings {
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${hub.region}:${hub.hubAccountId}:${resource}`;
+  return {
+    config: {
+      exemptionTag: { key: 'cordon:exempt', value: 'true' },
+      settleSeconds: hub.settleSeconds,
+      tcpEstablishedTimeoutSeconds: hub.tcpEstablishedTimeout,
+      revokeSessions: hub.revokeSessions,
+      snapshotMaxHours: hub.snapshotMaxHours,
+      approval: hub.approval
+        ? { requiredForTags: [...hub.approval.requiredForTags], timeoutSeconds: hub.approval.timeoutSeconds, onTimeout: hub.approval.onTimeout }
+        : { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
+    },
+    partition: 'aws',
+    hubAccountId: hub.hubAccountId,
+    ledgerTable: hub.ledgerTable,
+    evidenceBucket: hub.evidenceBucket,
+    evidenceBucketArn: `arn:aws:s3:::${hub.evidenceBucket}`,
+    evidenceKeyArn: hub.evidenceKeyArn,
+    topicArn: hub.topicArn,
+    responseStateMachineArn: arn('states', 'stateMachine:cordon-response'),
+    releaseStateMachineArn: arn('states', 'stateMachine:cordon-release'),
+    intakePolicy: {},
+  };
+}
+
+/** Function `name`'s configuration, parsed by its own schema from the environment the stack would give it. */
+function envOf<N extends FunctionName>(hub: HubSettings, name: N): z.output<(typeof ENV_SCHEMAS)[N]> {
+  const build = environmentFor as (n: FunctionName, s: DeployedSettings) => Record<string, string>;
+  const schema = ENV_SCHEMAS[name] as unknown as z.ZodType<z.output<(typeof ENV_SCHEMAS)[N]>, Record<string, string | undefined>>;
+  return parseEnv(schema, build(name, deployedSettings(hub)));
+}
+
 /** Every response-workflow handler, built with the given factory per Lambda (the real handler code). */
 export function responseHandlers(
   hub: HubSettings,
@@ -52,48 +93,17 @@ export function responseHandlers(
 ): Record<string, Invoke> {
   const f = factoryFor;
   return {
-    'capture-state': captureState.createHandler(() => ({
-      factory: f('capture-state'),
-      now,
-      config: {
-        ledgerTable: hub.ledgerTable,
-        evidenceBucket: hub.evidenceBucket,
-        exemptTagKey: 'cordon:exempt',
-        exemptTagValue: 'true',
-        settleSeconds: hub.settleSeconds,
-        partition: 'aws',
-        approval: hub.approval,
-      },
-    })),
-    'await-approval': awaitApproval.createHandler(() => ({
-      factory: f('await-approval'),
-      now,
-      log: silentLog,
-      config: { ledgerTable: hub.ledgerTable, topicArn: hub.topicArn },
-    })),
+    'capture-state': captureState.createHandler(() => ({ factory: f('capture-state'), now, config: envOf(hub, 'capture-state').config })),
+    'await-approval': awaitApproval.createHandler(() => ({ factory: f('await-approval'), now, log: silentLog, config: envOf(hub, 'await-approval') })),
     protect: protect.createHandler(() => ({ factory: f('protect') })),
     preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
-    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: { evidenceBucket: hub.evidenceBucket } })),
-    'share-snapshot': shareSnapshot.createHandler(() => ({
-      factory: f('share-snapshot'),
-      now,
-      config: { hubAccountId: hub.hubAccountId, evidenceKeyArn: hub.evidenceKeyArn, maxHours: hub.snapshotMaxHours, pollSeconds: 60 },
-    })),
-    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: { tcpEstablishedTimeout: hub.tcpEstablishedTimeout, ledgerTable: hub.ledgerTable } })),
-    'quarantine-role': quarantineRole.createHandler(() => ({
-      factory: f('quarantine-role'),
-      now,
-      sleep,
-      config: { revokeSessions: hub.revokeSessions },
-    })),
-    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: { bucketArn: `arn:aws:s3:::${hub.evidenceBucket}` } })),
-    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: { maxHours: hub.snapshotMaxHours, pollSeconds: 60 } })),
-    record: record.createHandler(() => ({
-      factory: f('record'),
-      now,
-      log: silentLog,
-      config: { ledgerTable: hub.ledgerTable, evidenceBucket: hub.evidenceBucket, topicArn: hub.topicArn },
-    })),
+    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: envOf(hub, 'collect-evidence').config })),
+    'share-snapshot': shareSnapshot.createHandler(() => ({ factory: f('share-snapshot'), now, config: envOf(hub, 'share-snapshot').config })),
+    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: envOf(hub, 'isolate').config })),
+    'quarantine-role': quarantineRole.createHandler(() => ({ factory: f('quarantine-role'), now, sleep, config: envOf(hub, 'quarantine-role').config })),
+    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: envOf(hub, 'flow-logs').config })),
+    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: envOf(hub, 'snapshot').config })),
+    record: record.createHandler(() => ({ factory: f('record'), now, log: silentLog, config: envOf(hub, 'record').config })),
   };
 }
 
@@ -105,13 +115,13 @@ export function releaseHandlers(
   sleep: (ms: number) => Promise<void> = async () => undefined,
 ): Record<string, Invoke> {
   return {
-    'release-load': releaseLoad.createHandler(() => ({ factory: factoryFor('release-load'), now, config: { ledgerTable: hub.ledgerTable, partition: 'aws' } })),
+    'release-load': releaseLoad.createHandler(() => ({ factory: factoryFor('release-load'), now, config: envOf(hub, 'release-load').config })),
     'release-restore': releaseRestore.createHandler(() => ({ factory: factoryFor('release-restore'), sleep })),
     'release-record': releaseRecord.createHandler(() => ({
       factory: factoryFor('release-record'),
       now,
       log: silentLog,
-      config: { ledgerTable: hub.ledgerTable, evidenceBucket: hub.evidenceBucket, topicArn: hub.topicArn },
+      config: envOf(hub, 'release-record').config,
     })),
   };
 }

@@ -16,7 +16,7 @@ import { CordonApi, type CordonApiProps } from '../../lib/constructs/api';
 import { ApprovalGate } from '../../lib/constructs/approval-gate';
 import { EvidenceStore } from '../../lib/constructs/evidence-store';
 import type { IntakePolicy } from '../../lib/constructs/intake';
-import { ResponderFunction } from '../../lib/constructs/responder-function';
+import { CordonFunction } from '../../lib/constructs/cordon-function';
 import { cdkJsonContext } from './synth';
 
 export const ACCOUNT = '111111111111';
@@ -76,7 +76,7 @@ export function buildApiStack(options: ApiStackOptions = {}): ApiStack {
   const store = new EvidenceStore(stack, 'EvidenceStore', { sourceAccounts: [ACCOUNT] });
   const { key, ledger } = store;
   const responseMachine = machine(stack, 'ResponseMachine');
-  const requester = new ResponderFunction(stack, 'AwaitApproval', { responder: 'await-approval', logRetentionDays: 365 });
+  const requester = new CordonFunction(stack, 'AwaitApproval', { name: 'await-approval', logRetentionDays: 365 });
   const approvalGate = new ApprovalGate(stack, 'ApprovalGate', { requester, store, stateMachine: responseMachine });
   const releaseMachine = options.importedRelease
     ? sfn.StateMachine.fromStateMachineArn(stack, 'ReleaseMachine', IMPORTED_RELEASE_ARN)

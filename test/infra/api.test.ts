@@ -4,7 +4,7 @@
  * throttling, tracing, the optional resource policy, and the function's exact permissions (the
  * approval gate's `grantDecide` included).
  */
-import { existsSync, readFileSync } from 'fs';
+import { existsSync } from 'fs';
 import * as path from 'path';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -13,7 +13,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { ACCESS_LOG_FORMAT, APPROVAL_MODEL, RELEASE_MODEL, START_RESPONSE_MODEL } from '../../lib/constructs/api';
 import { ApprovalBody, ReleaseBody, StartResponseBody } from '../../lambdas/api/api';
-import { hubRoleName } from '../../lib/responders';
+import { declaredVariables } from '../../lib/environment';
+import { hubRoleName } from '../../lib/functions';
 import { ACCOUNT, buildApiStack, IMPORTED_RELEASE_ARN, POLICY, REGION, routesOf, type ApiStack, type Resource } from './api-stack';
 import { ROOT, asArray, flatten, iamStatements, type Statement } from './synth';
 
@@ -285,8 +286,7 @@ describe('the API function', () => {
     built.template.hasResourceProperties('AWS::IAM::Role', { RoleName: hubRoleName('api', REGION), ManagedPolicyArns: Match.absent() });
     const fn = built.template.toJSON().Resources[logicalId(built, built.api.function)] as Resource;
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const handler = readFileSync(path.join(ROOT, 'lambdas', 'api', 'handler.ts'), 'utf8');
-    const required = [...handler.matchAll(/requireEnv\('([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    const required = declaredVariables('api');
 
     expect(required.sort()).toEqual(['INTAKE_POLICY', 'LEDGER_TABLE', 'RELEASE_STATE_MACHINE_ARN', 'RESPONSE_STATE_MACHINE_ARN']);
     expect(required.filter((v) => !(v in vars))).toEqual([]);
@@ -368,7 +368,7 @@ describe('cdk-nag AwsSolutions', () => {
     const release = logicalId(built, built.releaseMachine as never);
 
     expect(ids).toEqual([
-      'AwsSolutions-IAM5[Resource::*]', // X-Ray, in ResponderFunction's own policy
+      'AwsSolutions-IAM5[Resource::*]', // X-Ray, in CordonFunction's own policy
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${release}.Name>:*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${response}.Name>:*]`,
     ].sort());

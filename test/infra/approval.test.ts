@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ApprovalGate } from '../../lib/constructs/approval-gate';
 import { EvidenceStore } from '../../lib/constructs/evidence-store';
-import { ResponderFunction } from '../../lib/constructs/responder-function';
+import { CordonFunction } from '../../lib/constructs/cordon-function';
 import { asArray, cdkJsonContext, flatten, iamStatements, synth, type Statement, type Synthesized } from './synth';
 
 let app: Synthesized;
@@ -91,7 +91,7 @@ describe('the await-approval function', () => {
       /DefaultPolicy/.test(id) && JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(role),
     );
 
-    // Act: everything but the writes to its own log group (ResponderFunction's, the same for every function)
+    // Act: everything but the writes to its own log group (CordonFunction's, the same for every function)
     const all = policies.flatMap(([, p]) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
     const logs = all.filter((s) => asArray(s.Action).every((a) => a.startsWith('logs:')));
     const statements = all.filter((s) => !logs.includes(s));
@@ -173,7 +173,7 @@ describe('ApprovalGate.grantDecide', () => {
     // Prepare
     const stack = new Stack(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }), 'Gate', { env: { region: 'eu-west-1' } });
     const store = new EvidenceStore(stack, 'EvidenceStore', { sourceAccounts: ['111111111111'] });
-    const requester = new ResponderFunction(stack, 'AwaitApproval', { responder: 'await-approval', logRetentionDays: 365 });
+    const requester = new CordonFunction(stack, 'AwaitApproval', { name: 'await-approval', logRetentionDays: 365 });
     const stateMachine = new sfn.StateMachine(stack, 'Workflow', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'P')) });
     const gate = new ApprovalGate(stack, 'ApprovalGate', { requester, store, stateMachine });
     const api = new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=1') });

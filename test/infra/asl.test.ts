@@ -9,7 +9,7 @@ import { ACTION_SPECS, type ActionSpec } from '../../lambdas/shared/actions';
 import { DEFINITIONS, STATE_MACHINES_DIR, renderAll } from '../../lib/asl';
 import { REQUEST_CONTEXT, RETRY, lambdaArn, type Definition, type Graph, type State } from '../../lib/asl/builder';
 import { responseDefinition } from '../../lib/asl/response';
-import { RESPONDERS } from '../../lib/responders';
+import { findFunctionSpec } from '../../lib/functions';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -148,7 +148,7 @@ describe('the containment branches follow ACTION_SPECS', () => {
   });
 
   it.each(ACTION_SPECS.map((s) => [s.key, s] as const))("%s: its Task's Lambda placeholder is its responder's (lib/responders.ts)", (_key, spec) => {
-    expect(lambdaArn(spec.lambda)).toBe(`\${${RESPONDERS.find((r) => r.name === spec.lambda)?.placeholder}}`);
+    expect(lambdaArn(spec.lambda)).toBe(`\${${findFunctionSpec(spec.lambda)?.placeholder}}`);
   });
 
   it('the request context every simple Task receives', () => {

@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { EvidenceStore } from '../../lib/constructs/evidence-store';
-import { RESPONDERS, hubRoleName, respondersOf } from '../../lib/responders';
-import { ROOT, asArray, cdkJsonContext, flatten, iamStatements, synth, type Statement, type Synthesized } from './synth';
+import { OVERRIDE_ONLY, declaredVariables } from '../../lib/environment';
+import { FUNCTIONS, actsInMemberAccounts, functionsOf, hubRoleName } from '../../lib/functions';
+import { asArray, cdkJsonContext, flatten, iamStatements, synth, type Statement, type Synthesized } from './synth';
 
 const REGION = 'us-east-1';
 
 let app: Synthesized;
 let template: Template;
-/** Logical ids of the responder functions, by RESPONDERS name. */
+/** Logical ids of the functions, by FUNCTIONS name. */
 let functionIds: Record<string, string>;
 
 beforeAll(() => {
@@ -159,7 +160,7 @@ describe('response workflow', () => {
     );
     expect(invokes).toHaveLength(1);
     const resources = asArray(invokes[0]!.statement.Resource).map(flatten).sort();
-    const expected = respondersOf('response').map((r) => `<${functionIds[r.name]}.Arn>`).sort();
+    const expected = functionsOf('response').map((r) => `<${functionIds[r.name]}.Arn>`).sort();
     expect(resources).toEqual(expected);
   });
 });
@@ -322,27 +323,6 @@ describe('evidence store', () => {
   });
 });
 
-/**
- * `requireEnv('X')` names in a handler, plus those inside the functions it calls
- * from its relative imports (one level: e.g. the shared `productionFactory`).
- */
-function requiredEnv(handlerFile: string): string[] {
-  const names = (text: string): string[] => [...text.matchAll(/requireEnv\('([A-Z0-9_]+)'/g)].map((m) => m[1]!);
-  const source = readFileSync(handlerFile, 'utf8');
-  const found = new Set(names(source));
-  for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(\.[^']+)'/g)) {
-    const file = path.join(path.dirname(handlerFile), `${m[2]!}.ts`);
-    if (!existsSync(file)) continue;
-    const module = readFileSync(file, 'utf8');
-    for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
-      if (!new RegExp(`\\b${name}\\(`).test(source)) continue;
-      const body = new RegExp(`export function ${name}\\([\\s\\S]*?\\n\\}\\n`).exec(module)?.[0] ?? '';
-      names(body).forEach((n) => found.add(n));
-    }
-  }
-  return [...found].sort();
-}
-
 function bucketPolicy(t: Template): Statement[] {
   const policies = Object.values(
     t.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: Match.stringLikeRegexp('^EvidenceStoreBucket') } } }),
@@ -357,7 +337,7 @@ function bucketPolicyStatement(t: Template, sid: string): Statement {
   return found[0]!;
 }
 
-describe('responder functions', () => {
+describe('cordon functions', () => {
   it('are Node.js 22 on arm64 with active tracing, a retained log group and a bounded timeout', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(Object.values(functionIds).sort());
@@ -386,7 +366,7 @@ describe('responder functions', () => {
   });
 
   it('each run under a role with the fixed name the member stacks trust, and no managed policies', () => {
-    for (const spec of RESPONDERS) {
+    for (const spec of FUNCTIONS) {
       template.hasResourceProperties('AWS::IAM::Role', {
         RoleName: hubRoleName(spec.name, REGION),
         AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
@@ -395,22 +375,24 @@ describe('responder functions', () => {
     }
   });
 
-  it('get every environment variable their handler requires', () => {
-    for (const spec of RESPONDERS) {
-      const required = requiredEnv(path.join(ROOT, 'lambdas', spec.name, 'handler.ts'));
+  it('get exactly the variables their environment schema declares (lambdas/<name>/env.ts), besides the common ones', () => {
+    const common = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+    for (const spec of FUNCTIONS) {
       const fn = template.toJSON().Resources[functionIds[spec.name]!] as Resource;
       const vars = Object.keys((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
-      expect({ responder: spec.name, missing: required.filter((v) => !vars.includes(v)) }).toEqual({
-        responder: spec.name,
-        missing: [],
+      const declared = declaredVariables(spec.name).filter((v) => !(OVERRIDE_ONLY as readonly string[]).includes(v));
+      expect({ function: spec.name, variables: vars.filter((v) => !common.includes(v)).sort() }).toEqual({
+        function: spec.name,
+        variables: declared.sort(),
       });
+      expect(vars.filter((v) => common.includes(v)).sort()).toEqual(common);
     }
   });
 
   it('assume CordonResponder in the hub account when they act in member accounts, and nothing else does', () => {
     const assumes = iamStatements(template).filter(({ statement }) => asArray(statement.Action).includes('sts:AssumeRole'));
     const owners = assumes.map(({ owner }) => owner).sort();
-    const expected = RESPONDERS.filter((r) => r.actsInMemberAccounts)
+    const expected = FUNCTIONS.filter(actsInMemberAccounts)
       .map((r) => app.hubs[0]!.getLogicalId(app.hubs[0]!.functions[r.name]!.executionRole.node.findChild('DefaultPolicy').node.defaultChild as never))
       .sort();
     expect(owners).toEqual(expected);

@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lib/config';
 import { CordonMemberStack, DENIED_ACTIONS } from '../../lib/member-stack';
-import { RESPONDERS, hubRoleName } from '../../lib/responders';
+import { FUNCTIONS, actsInMemberAccounts, hubRoleName } from '../../lib/functions';
 import { ROOT, asArray, flatten, iamStatements, type Statement } from './synth';
 
 const HUB = '111111111111';
@@ -47,7 +47,7 @@ function responderCalls(): Map<string, string[]> {
         })
       : [];
   const calls = new Map<string, string[]>();
-  for (const responder of ['shared', ...RESPONDERS.filter((r) => r.actsInMemberAccounts).map((r) => r.name)]) {
+  for (const responder of ['shared', ...FUNCTIONS.filter(actsInMemberAccounts).map((f) => f.name)]) {
     for (const file of files(path.join(ROOT, 'lambdas', responder))) {
       const source = readFileSync(file, 'utf8');
       for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
@@ -72,9 +72,7 @@ describe('CordonResponder trust', () => {
   it('is assumable only by the exact hub role ARNs, in every configured region, within the organization', () => {
     // Prepare
     const expected = REGIONS.flatMap((region) =>
-      RESPONDERS.filter((r) => r.actsInMemberAccounts).map(
-        (r) => `arn:<AWS::Partition>:iam::${HUB}:role/${hubRoleName(r.name, region)}`,
-      ),
+      FUNCTIONS.filter(actsInMemberAccounts).map((f) => `arn:<AWS::Partition>:iam::${HUB}:role/${hubRoleName(f.name, region)}`),
     );
     const role = Object.values(multi.findResources('AWS::IAM::Role', { Properties: { RoleName: 'CordonResponder' } }));
 
@@ -97,9 +95,7 @@ describe('CordonResponder trust', () => {
 
     expect(flatten((trust.Principal as { AWS: unknown }).AWS)).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:root');
     expect(asArray(trust.Condition?.ArnEquals?.['aws:PrincipalArn']).map(flatten)).toEqual(
-      RESPONDERS.filter((r) => r.actsInMemberAccounts).map(
-        (r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${hubRoleName(r.name, 'us-east-1')}`,
-      ),
+      FUNCTIONS.filter(actsInMemberAccounts).map((f) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${hubRoleName(f.name, 'us-east-1')}`),
     );
     expect(trust.Condition?.StringEquals).toBeUndefined();
   });
@@ -220,7 +216,7 @@ describe('CordonResponder permissions', () => {
   });
 
   it('allows every EC2, IAM, Auto Scaling and ELB call the deployed responders make in target accounts', () => {
-    // Prepare: the SDK commands used by the code of every RESPONDERS entry that acts in member accounts.
+    // Prepare: the SDK commands used by the code of every FUNCTIONS entry that acts in member accounts.
     const needed = new Set(responderCalls().keys());
     const allowed = new Set(allows().flatMap(actionsOf));
 

@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lib/config';
 import { CordonMemberStack } from '../../lib/member-stack';
-import { hubRoleName, respondersOf } from '../../lib/responders';
+import { functionsOf, hubRoleName } from '../../lib/functions';
 import { asArray, flatten, iamStatements, synth, type Statement, type Synthesized } from './synth';
 
 const REGION = 'us-east-1';
@@ -87,7 +87,7 @@ describe('release state machine', () => {
       ({ owner, statement }) => owner.startsWith('ReleaseWorkflowStateMachineRole') && asArray(statement.Action).includes('lambda:InvokeFunction'),
     );
     expect(invokes).toHaveLength(1);
-    expect(asArray(invokes[0]!.statement.Resource).map(flatten).sort()).toEqual(respondersOf('release').map((r) => `<${functionId(r.name)}.Arn>`).sort());
+    expect(asArray(invokes[0]!.statement.Resource).map(flatten).sort()).toEqual(functionsOf('release').map((r) => `<${functionId(r.name)}.Arn>`).sort());
   });
 
   it('is exported as ReleaseStateMachineArn, and only the API may start it in the hub', () => {
@@ -140,7 +140,7 @@ describe('release functions in the hub', () => {
   const actions = (statements: Statement[]): string[] => statements.flatMap((s) => asArray(s.Action));
 
   it('run under the fixed role names member accounts trust', () => {
-    for (const spec of respondersOf('release')) {
+    for (const spec of functionsOf('release')) {
       template.hasResourceProperties('AWS::IAM::Role', { RoleName: hubRoleName(spec.name, REGION) });
     }
   });
@@ -191,7 +191,7 @@ describe('CordonResponder for release', () => {
 
   it('trusts the release functions of every hub region', () => {
     for (const region of ['us-east-1', 'eu-west-1']) {
-      for (const spec of respondersOf('release')) {
+      for (const spec of functionsOf('release')) {
         expect(JSON.stringify(trust)).toContain(`:iam::111111111111:role/${hubRoleName(spec.name, region)}"`);
       }
     }

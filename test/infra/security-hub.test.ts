@@ -118,6 +118,7 @@ describe('securityHubAction: false', () => {
       stateMachine: machine,
       policy: { severityThreshold: 4, allowedRegions: ['us-east-1'] },
       logRetentionDays: 30,
+      evidenceBucketName: 'cordon-evidence',
       alarmTopic: new sns.Topic(stack, 'Topic'),
       ...(securityHubAction === undefined ? {} : { securityHubAction }),
     });

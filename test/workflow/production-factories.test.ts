@@ -3,7 +3,8 @@
  * bundled (lambdas/shared/clients.ts). A handler that forgot one would fail
  * at run time, in the middle of an incident. This test runs a full response
  * with every Lambda's own production factory — real AssumeRole calls (mocked
- * STS), the real lazy clients — so any missing client class fails here.
+ * STS), the real lazy clients — so any missing client class fails here. Each
+ * handler reads the environment lib/environment.ts builds, as the hub stack sets it.
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,32 +19,30 @@ import * as quarantineRole from '../../lambdas/quarantine-role/handler';
 import * as record from '../../lambdas/record/handler';
 import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
 import * as snapshot from '../../lambdas/snapshot/handler';
-import { RESPONDERS } from '../../lib/responders';
+import { parseConfig } from '../../lib/config';
+import { environmentFor, type HubSettings } from '../../lib/environment';
+import { actsInMemberAccounts, functionsOf, type FunctionName } from '../../lib/functions';
 import { testClientFactory } from '../support/clients';
 import { FakeAws, webInstance } from '../support/fake-aws';
 import { ACCOUNT, INCIDENT, NOW, request } from '../../lib/simulator/scenario';
 import { runWorkflow } from '../support/workflow';
 
-const ENV = {
-  PARTITION: 'aws',
-  RESPONDER_ROLE_NAME: 'CordonResponder',
-  HUB_ACCOUNT_ID: ACCOUNT,
-  LEDGER_TABLE: 'cordon-ledger',
-  EVIDENCE_BUCKET: 'cordon-evidence',
-  EXEMPT_TAG_KEY: 'cordon:exempt',
-  EXEMPT_TAG_VALUE: 'true',
-  SETTLE_SECONDS: '15',
-  TCP_ESTABLISHED_TIMEOUT: '60',
-  REVOKE_SESSIONS: 'auto',
-  FLOW_LOG_BUCKET_ARN: 'arn:aws:s3:::cordon-evidence',
-  EVIDENCE_KEY_ARN: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3f0c1e-evidence`,
-  TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
-  APPROVAL_REQUIRED_FOR_TAGS: '[]',
-  APPROVAL_TIMEOUT_SECONDS: '1800',
-  APPROVAL_ON_TIMEOUT: 'approve',
+/** The hub as the stack would name it; every handler's environment is built from it as the stack builds it. */
+const SETTINGS: HubSettings = {
+  config: parseConfig({}, {}),
+  partition: 'aws',
+  hubAccountId: ACCOUNT,
+  ledgerTable: 'cordon-ledger',
+  evidenceBucket: 'cordon-evidence',
+  evidenceBucketArn: 'arn:aws:s3:::cordon-evidence',
+  evidenceKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b3f0c1e-evidence`,
+  topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+  responseStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:cordon-response`,
+  releaseStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:cordon-release`,
+  intakePolicy: {},
 };
 
-const PRODUCTION: Record<string, { productionDeps: (env: NodeJS.ProcessEnv) => { factory: ClientFactory } }> = {
+const PRODUCTION: Partial<Record<FunctionName, { productionDeps: (env: NodeJS.ProcessEnv) => { factory: ClientFactory } }>> = {
   'capture-state': captureState,
   protect,
   preserve,
@@ -58,7 +57,7 @@ const PRODUCTION: Record<string, { productionDeps: (env: NodeJS.ProcessEnv) => {
 
 test('every Lambda of the response workflow that acts in member accounts is covered (release: test/workflow/release.test.ts)', () => {
   expect(Object.keys(PRODUCTION).sort()).toEqual(
-    RESPONDERS.filter((r) => r.actsInMemberAccounts && (r.workflow ?? 'response') === 'response').map((r) => r.name).sort(),
+    functionsOf('response').filter(actsInMemberAccounts).map((f) => f.name).sort(),
   );
 });
 
@@ -70,7 +69,12 @@ test('a full response runs with each handler’s own production client factory',
   const fake = new FakeAws(ACCOUNT, 'us-east-1').install();
   try {
     webInstance({ fake });
-    const factories = new Map(Object.entries(PRODUCTION).map(([name, m]) => [name, m.productionDeps(ENV).factory]));
+    const factories = new Map<string, ClientFactory>(
+      (Object.entries(PRODUCTION) as Array<[FunctionName, (typeof PRODUCTION)[FunctionName] & object]>).map(([name, m]) => [
+        name,
+        m.productionDeps(environmentFor(name, SETTINGS)).factory,
+      ]),
+    );
 
     const result = await runWorkflow(request(), {
       factory: testClientFactory(),

@@ -11,7 +11,7 @@ import type { ClientFactory } from '../../lambdas/shared/clients';
 import * as releaseLoad from '../../lambdas/release-load/handler';
 import * as releaseRecord from '../../lambdas/release-record/handler';
 import * as releaseRestore from '../../lambdas/release-restore/handler';
-import { RESPONDERS } from '../../lib/responders';
+import { functionsOf } from '../../lib/functions';
 import { FakeAws, type WebInstance, webInstance } from '../support/fake-aws';
 import { releaseRequest, runRelease } from '../support/release-workflow';
 import { ACCOUNT, ENI_A, ENI_B, INCIDENT, INSTANCE, NEIGHBOUR, NOW, REGION, request, ROLE, STOLEN_AT, VPC } from '../../lib/simulator/scenario';
@@ -448,7 +448,7 @@ test('every release Lambda runs with its own production client factory', async (
       'release-restore': releaseRestore,
       'release-record': releaseRecord,
     };
-    expect(Object.keys(production).sort()).toEqual(RESPONDERS.filter((r) => r.workflow === 'release').map((r) => r.name).sort());
+    expect(Object.keys(production).sort()).toEqual(functionsOf('release').map((r) => r.name).sort());
     const factories = new Map(Object.entries(production).map(([name, m]) => [name, m.productionDeps(env).factory]));
     await runWorkflow(request(), { factory: testClientFactory(), now: () => NOW });
 

@@ -5,24 +5,24 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CONSTRUCT_FUNCTIONS, RESPONDERS, findResponderSpec, hubRoleName, type ResponderSpec } from '../responders';
+import { FUNCTIONS, findFunctionSpec, hubRoleName, type FunctionName, type FunctionSpec } from '../functions';
 
 /** Where the handlers live: `lambdas/<name>/handler.ts`. */
 export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 
-/** Longest timeout a responder may have: long waits belong in Step Functions, never in a Lambda. */
+/** Longest timeout a cordon function may have: long waits belong in Step Functions, never in a Lambda. */
 export const MAX_TIMEOUT = Duration.minutes(5);
 
-export interface ResponderFunctionProps {
-  /** The entry in `RESPONDERS` or `CONSTRUCT_FUNCTIONS` (lib/responders.ts): its folder under `lambdas/` and its role-name stem. */
-  readonly responder: string;
+export interface CordonFunctionProps {
+  /** Its entry in `FUNCTIONS` (lib/functions.ts): its folder under `lambdas/` and its role-name stem. */
+  readonly name: FunctionName;
   /** Retention of the function's log group, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
   /**
-   * Environment variables besides the common ones (POWERTOOLS_*, NODE_OPTIONS).
+   * The handler's own variables (lib/environment.ts `environmentFor`), besides the common ones (POWERTOOLS_*, NODE_OPTIONS).
    * @default - none
    */
-  readonly environment?: Record<string, string>;
+  readonly environment?: Readonly<Record<string, string>>;
   /**
    * Function timeout; at most {@link MAX_TIMEOUT}.
    * @default Duration.seconds(60)
@@ -57,26 +57,26 @@ export interface ResponderFunctionProps {
  * permission (which has no resource-level scoping) sits alone in a separate policy,
  * so its single acknowledgement can't hide a wildcard added to the grant policy.
  */
-export class ResponderFunction extends NodejsFunction {
+export class CordonFunction extends NodejsFunction {
   /** The catalogue entry this function implements. */
-  public readonly spec: ResponderSpec;
+  public readonly spec: FunctionSpec;
   /** The function's execution role (named `cordon-<name>-<region>`). */
   public readonly executionRole: iam.Role;
   /** The function's log group (retained; retention from the config). */
   public readonly functionLogGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
-    const spec = findResponderSpec(props.responder);
+  constructor(scope: Construct, id: string, props: CordonFunctionProps) {
+    const spec = findFunctionSpec(props.name);
     if (!spec) {
       throw new Error(
-        `ResponderFunction ${id}: unknown responder '${props.responder}'. Add it to RESPONDERS in lib/responders.ts ` +
-          `or use one of: ${[...RESPONDERS, ...CONSTRUCT_FUNCTIONS].map((r) => r.name).join(', ')}`,
+        `CordonFunction ${id}: unknown function '${props.name}'. Add it to FUNCTIONS in lib/functions.ts ` +
+          `or use one of: ${FUNCTIONS.map((f) => f.name).join(', ')}`,
       );
     }
     const timeout = props.timeout ?? Duration.seconds(60);
     if (timeout.toSeconds() < 1 || timeout.toSeconds() > MAX_TIMEOUT.toSeconds()) {
       throw new Error(
-        `ResponderFunction ${id}: timeout must be between 1 and ${MAX_TIMEOUT.toSeconds()} seconds; ` +
+        `CordonFunction ${id}: timeout must be between 1 and ${MAX_TIMEOUT.toSeconds()} seconds; ` +
           'move longer waits into the state machine (Wait → Describe → Choice)',
       );
     }
