@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 4, DESIGN.md §7): prints a table, asserts nothing, and is not part of
+ * `npm run bench` (issue 4, docs/design.md §7): prints a table, asserts nothing, and is not part of
  * `npm test`. Every time figure is on the simulated clock (deterministic), except cold init,
  * which is measured in fresh `node` processes on this machine.
  *

@@ -1,5 +1,5 @@
 /**
- * cordon's deployment configuration (DESIGN.md §5).
+ * cordon's deployment configuration (docs/design.md §5).
  *
  * The `cordon` key of the CDK context (cdk.json, or `-c cordon=…`) is parsed here,
  * once per app, with zod into a typed {@link CordonConfig}. Stacks and constructs

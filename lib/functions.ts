@@ -129,7 +129,7 @@ export const FUNCTIONS = [
     grants: ['assume:member', 'ledger:write', 'evidence:put', 'topic:publish', 'evidence:read'],
     description: 'Captures the after-state, computes the outcome, writes the ledger and notifies',
   },
-  // The release workflow (state-machines/release.asl.json, DESIGN.md §3 "Release").
+  // The release workflow (state-machines/release.asl.json, docs/design.md §3.5).
   {
     name: 'release-load',
     placeholder: 'ReleaseLoadFunctionArn',

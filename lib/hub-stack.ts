@@ -23,7 +23,7 @@ export interface CordonHubStackProps extends StackProps {
 }
 
 /**
- * The hub (DESIGN.md §1): deployed to the security account in every configured
+ * The hub (docs/design.md §1): deployed to the security account in every configured
  * region. Holds the evidence store, one CordonFunction per workflow function of `FUNCTIONS`
  * (lib/functions.ts), the response workflow, the release workflow and the GuardDuty intake. Its Lambdas hold no EC2 or IAM
  * write permissions: every target-account action goes through `CordonResponder`
@@ -34,7 +34,7 @@ export class CordonHubStack extends Stack {
   /** The functions the workflows call (every `FUNCTIONS` entry with a `workflow`), by name. */
   public readonly functions: Readonly<Record<string, CordonFunction>>;
   public readonly workflow: ResponseWorkflow;
-  /** The release workflow (DESIGN.md §3 "Release"). */
+  /** The release workflow (docs/design.md §3.5). */
   public readonly release: ReleaseWorkflow;
   /** The approval gate: `approvalGate.grantDecide(x)` lets the API or a responder's role approve and deny. */
   public readonly approvalGate: ApprovalGate;

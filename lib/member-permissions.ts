@@ -116,7 +116,7 @@ export function responseStatements(c: MemberPolicyContext): iam.PolicyStatement[
       actions: ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile'],
       resources: c.ec2('instance'),
     }),
-    // Release (DESIGN.md §3 "Release"): associate the instance profile again — which passes its role to EC2 —
+    // Release (docs/design.md §3.5): associate the instance profile again — which passes its role to EC2 —
     // and delete cordon's policy from the role once nothing is left in it.
     new iam.PolicyStatement({
       sid: 'ReassociateInstanceProfile',

@@ -21,7 +21,7 @@ export interface CordonMemberStackProps extends StackProps {
 }
 
 /**
- * The member side (DESIGN.md §1): deployed once per account (one region; IAM is
+ * The member side (docs/design.md §1): deployed once per account (one region; IAM is
  * global), the hub account included. Creates `CordonResponder`, trusted only by
  * the hub's Lambda roles that act in member accounts (exact ARNs for every
  * configured region, plus `aws:PrincipalOrgID` with an organization), holding

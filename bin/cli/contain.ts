@@ -1,6 +1,6 @@
 /**
  * `cordon contain --instance i-… --reason "…"`: start the response workflow for one instance, as a
- * responder. The request is a `ResponseRequest` (DESIGN.md §2) with source `manual`, a fresh UUID
+ * responder. The request is a `ResponseRequest` (docs/design.md §2) with source `manual`, a fresh UUID
  * as its id (the response id), the caller's ARN as `requestedBy`; it is validated with the shared
  * schema and judged by intake's own decision (lambdas/intake/decide.ts), so `cordon plan` on the
  * same request agrees. The execution is named `executionName(requestId)`, as intake names its own.

@@ -1,5 +1,5 @@
 /**
- * `cordon plan <event.json>` (DESIGN.md §2, contract): print intake's decision for an event as one
+ * `cordon plan <event.json>` (docs/design.md §2, contract): print intake's decision for an event as one
  * JSON object on stdout, calling no AWS. Exit 0 for respond or ignore, 2 for reject.
  */
 import {

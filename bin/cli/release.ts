@@ -1,5 +1,5 @@
 /**
- * `cordon release <responseId> --reason "…"`: start the release workflow (DESIGN.md §3, Release),
+ * `cordon release <responseId> --reason "…"`: start the release workflow (docs/design.md §3.5),
  * which restores the instance's before-state and keeps every piece of evidence.
  *
  * Before starting anything the ledger is checked, so an obvious refusal is immediate and nothing

@@ -1,5 +1,5 @@
 /**
- * The HTTPS API for SOAR platforms (DESIGN.md §2.4): API Gateway REST with IAM (SigV4)
+ * The HTTPS API for SOAR platforms (docs/design.md §2.4): API Gateway REST with IAM (SigV4)
  * auth and a Lambda proxy integration. The routes (docs/openapi.yaml is their contract):
  *
  *   POST /v1/responses                 start a response      202 {responseId, executionArn}

@@ -1,5 +1,5 @@
 /**
- * CaptureBeforeState (DESIGN.md §3.1): everything release will need, captured
+ * CaptureBeforeState (docs/design.md §3.1): everything release will need, captured
  * before cordon changes anything, and written to the ledger and the evidence
  * bucket. Returns only ids into the workflow state.
  */

@@ -1,5 +1,5 @@
 /**
- * EnableFlowLogs (DESIGN.md §3.3): idempotent. A flow log is reused only when it
+ * EnableFlowLogs (docs/design.md §3.3): idempotent. A flow log is reused only when it
  * is one cordon would have created: active, ALL traffic, delivering to the hub
  * evidence bucket's flow-logs/ prefix in cordon's format at 60 s aggregation.
  * Any other flow log on the VPC (a member's own, or one to a bucket in another

@@ -1,5 +1,5 @@
 /**
- * Intake's judgement (DESIGN.md §2): one pure function from an incoming event to
+ * Intake's judgement (docs/design.md §2): one pure function from an incoming event to
  * `respond`, `ignore` or `reject`. No AWS calls, no clock, no randomness, so the
  * same event always yields the same decision and the same `ResponseRequest`
  * (which is what makes a redelivered event idempotent downstream).

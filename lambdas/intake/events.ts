@@ -1,5 +1,5 @@
 /**
- * The events intake accepts (DESIGN.md §2), as zod schemas.
+ * The events intake accepts (docs/design.md §2), as zod schemas.
  *
  * What intake relies on is validated strictly with the shared identifier schemas:
  * account, region, instance id, finding id and type, severity, title, timestamps,

@@ -1,5 +1,5 @@
 /**
- * The GuardDuty finding types cordon responds to, and how (DESIGN.md §2): THE one place a
+ * The GuardDuty finding types cordon responds to, and how (docs/design.md §2): THE one place a
  * finding type is added, removed or given its own actions.
  *
  * Derived from the Amazon GuardDuty User Guide: "GuardDuty EC2 finding types"

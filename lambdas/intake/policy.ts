@@ -1,5 +1,5 @@
 /**
- * Intake's policy (the `INTAKE_POLICY` environment variable, DESIGN.md §2): which severities and
+ * Intake's policy (the `INTAKE_POLICY` environment variable, docs/design.md §2): which severities and
  * finding types automation acts on, and which accounts and regions cordon manages.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * IsolateNetwork's `prepare` step (DESIGN.md §3.3): per VPC, cordon's two security groups,
+ * IsolateNetwork's `prepare` step (docs/design.md §3.3): per VPC, cordon's two security groups,
  * *untrack* (allow-all in and out, IPv4 and IPv6) and *isolation* (no rules at all), their rules
  * enforced every time. cordon knows its groups from the hub ledger only (lambdas/shared/group-records.ts):
  * a group is cordon's when the ledger records its id for (account, region, VPC, purpose). Tags and names

@@ -1,5 +1,5 @@
 /**
- * IsolateNetwork (DESIGN.md §3.3). Per VPC, two security groups cordon created
+ * IsolateNetwork (docs/design.md §3.3). Per VPC, two security groups cordon created
  * and recorded in the hub ledger, reused while they exist: *untrack* (allow-all
  * in and out, IPv4 and IPv6) and *isolation* (no rules at all); never a group
  * found by tag or name. Per ENI: lower the connection-tracking
@@ -39,7 +39,7 @@ export {
 
 /** AWS minimums for the connection-tracking idle timeouts (seconds). */
 export const MIN_TIMEOUTS = { tcpEstablished: 60, udpStream: 60, udp: 30 } as const;
-/** Flows AWS tracks whatever the security-group rules say (DESIGN.md §3). */
+/** Flows AWS tracks whatever the security-group rules say (docs/design.md §3). */
 export const ALWAYS_TRACKED = [
   'ICMP',
   'NAT gateway',
@@ -190,7 +190,7 @@ export interface InterfaceResult {
   groupIds: string[];
   isolatedAt: string;
   connectionTracking: Step<'isolate'>['untracked']['connectionTracking'];
-  /** What the swap does and does not guarantee (DESIGN.md §3): recorded, never implied. */
+  /** What the swap does and does not guarantee (docs/design.md §3): recorded, never implied. */
   guarantees: {
     untrackedFlows: 'cut';
     trackedFlows: string;

@@ -1,5 +1,5 @@
 /**
- * PreserveInstance (DESIGN.md §3.3, issue 3): the rest of preservation, in
+ * PreserveInstance (docs/design.md §3.3, issue 3): the rest of preservation, in
  * parallel with containment. Auto Scaling detachment and termination
  * protection already happened in ProtectInstance. Here:
  *   - instance-initiated shutdown → `stop` (a `shutdown -h` from the attacker must not terminate);

@@ -1,5 +1,5 @@
 /**
- * ProtectInstance (DESIGN.md §3.1): runs before any security-group change.
+ * ProtectInstance (docs/design.md §3.1): runs before any security-group change.
  * An isolated instance fails its load-balancer health checks, and Auto Scaling
  * terminates unhealthy instances whatever their termination protection says —
  * so the instance leaves its group first (capacity kept, a replacement launches),

@@ -1,5 +1,5 @@
 /**
- * QuarantineRole (DESIGN.md §3.3). An inline Deny on the instance-profile role,
+ * QuarantineRole (docs/design.md §3.3). An inline Deny on the instance-profile role,
  * conditioned on `ec2:SourceInstanceARN`, kills this instance's credentials
  * wherever they are used without breaking other instances sharing the role.
  * Then the profile is disassociated. Optionally every older session of the

@@ -1,5 +1,5 @@
 /**
- * RecordOutcome and RecordEvidence (DESIGN.md §3.4): capture the after-state,
+ * RecordOutcome and RecordEvidence (docs/design.md §3.4): capture the after-state,
  * decide the outcome, write it to the ledger and the evidence bucket, and
  * publish the SNS summary. Never reports success for a branch that failed.
  */

@@ -1,5 +1,5 @@
 /**
- * LoadContainment (DESIGN.md §3 "Release"): find the response, check that its incident is contained,
+ * LoadContainment (docs/design.md §3.5): find the response, check that its incident is contained,
  * read the before-state the release restores from, look at the instance as it is now, and take the
  * incident's release lock. Every refusal is a named error thrown before anything in the target
  * account is changed (this step only reads there).

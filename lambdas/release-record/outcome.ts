@@ -1,5 +1,5 @@
 /**
- * How a release ended (DESIGN.md §3 "Release"), from the workflow state alone: `released` only when
+ * How a release ended (docs/design.md §3.5), from the workflow state alone: `released` only when
  * every part was given back, `partially-released` when some was, `failed` when none was. Pure.
  */
 import { z } from 'zod';

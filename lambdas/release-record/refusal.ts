@@ -1,5 +1,5 @@
 /**
- * RecordRefusal (DESIGN.md §3 "Release"): LoadContainment refused (or failed) before anything in the
+ * RecordRefusal (docs/design.md §3.5): LoadContainment refused (or failed) before anything in the
  * target account was changed. Record who asked and why it was refused (a RELEASE item that never
  * overwrites a release that ran), give back the incident's release lock if this release took it,
  * and notify.

@@ -1,5 +1,5 @@
 /**
- * RecordRelease (DESIGN.md §3 "Release"): decide how the release ended — `released` only when every
+ * RecordRelease (docs/design.md §3.5): decide how the release ended — `released` only when every
  * part was given back, `partially-released` when some was, `failed` when none was — capture the
  * after-state, write the release evidence object (before and after, SHA-256), the ledger (the RELEASE
  * item with who and why; the incident's status), the manifest, and the SNS summary. RecordRefusal

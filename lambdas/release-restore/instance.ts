@@ -1,5 +1,5 @@
 /**
- * RestoreInstance (DESIGN.md §3 "Release"): termination protection and instance-initiated shutdown
+ * RestoreInstance (docs/design.md §3.5): termination protection and instance-initiated shutdown
  * behaviour go back to what the before-state recorded. Three things are reported, never undone:
  *   - DeleteOnTermination stays false on every volume: the volumes are the originals the snapshots were
  *     taken from, and a termination must not destroy them while anyone may still need them (evidence is

@@ -1,5 +1,5 @@
 /**
- * RestoreNetwork, one ENI (DESIGN.md §3 "Release"): its original security groups, then its original
+ * RestoreNetwork, one ENI (docs/design.md §3.5): its original security groups, then its original
  * connection-tracking timeouts if cordon lowered them, verified with Describe. ModifyInstanceAttribute
  * `Groups` is never used (it fails on instances with more than one ENI).
  *

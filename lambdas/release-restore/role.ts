@@ -1,5 +1,5 @@
 /**
- * RestoreRole (DESIGN.md §3 "Release"): quarantine in reverse. First the instance profile is
+ * RestoreRole (docs/design.md §3.5): quarantine in reverse. First the instance profile is
  * associated again (unless another profile has been associated since), then this instance's ARN
  * leaves the `ec2:SourceInstanceARN` deny of the role's cordon policy. Other instances' denies on a
  * shared role stay. The policy is deleted only when nothing is left in it.

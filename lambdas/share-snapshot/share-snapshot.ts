@@ -1,5 +1,5 @@
 /**
- * ShareSnapshots (DESIGN.md §3.3 and §4, issue 3): every evidence snapshot
+ * ShareSnapshots (docs/design.md §3.3 and §4, issue 3): every evidence snapshot
  * ends up as a snapshot owned by the security (hub) account, under the hub's
  * evidence key.
  *

@@ -1,5 +1,5 @@
 /**
- * The one client factory (DESIGN.md §6, STYLE.md "Inject SDK clients").
+ * The one client factory (docs/design.md §6 and §11.3, "Inject SDK clients").
  * Handlers get every SDK client from here; the logic receives them as arguments.
  * Tests and the simulator hand in their own factory.
  */

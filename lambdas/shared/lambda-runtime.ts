@@ -1,6 +1,6 @@
 /**
  * What every production handler shares: the Powertools logger and tracer
- * (created at import, the one side effect STYLE.md allows) and the client
+ * (created at import, the one side effect docs/design.md §11.3 allows) and the client
  * factory built from the environment on first use.
  */
 import { Logger } from '@aws-lambda-powertools/logger';

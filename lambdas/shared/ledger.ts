@@ -1,5 +1,5 @@
 /**
- * The incident ledger (DynamoDB, DESIGN.md §4). One incident per
+ * The incident ledger (DynamoDB, docs/design.md §4). One incident per
  * (account, region, instance) — the incident id is derived from that triple —
  * holding one RESPONSE item per workflow execution.
  *

@@ -1,5 +1,5 @@
 /**
- * The incident manifest (issue 3, DESIGN.md §4): incidents/<incidentId>/manifest.json,
+ * The incident manifest (issue 3, docs/design.md §4): incidents/<incidentId>/manifest.json,
  * rebuilt from the ledger and the evidence bucket every time something is
  * recorded, so it is always complete. It lists every action (what, when,
  * result, AWS request id), every evidence object with its SHA-256 and size —
@@ -111,7 +111,7 @@ export async function writeManifest(
       result: c.error ? `error: ${c.error}` : 'ok',
     })),
   );
-  // Releases (DESIGN.md §3 "Release"): what each one did, with its AWS request ids, like a response.
+  // Releases (docs/design.md §3.5): what each one did, with its AWS request ids, like a response.
   const releases = items.filter((i) => String(i.sk).startsWith('RELEASE#'));
   for (const r of releases) {
     for (const c of (r.awsCalls as Array<JournalEntry & { step: string }> | undefined) ?? []) {

@@ -1,5 +1,5 @@
 /**
- * The release workflow's shared contract (DESIGN.md §3 "Release", state-machines/release.asl.json):
+ * The release workflow's shared contract (docs/design.md §3.5, state-machines/release.asl.json):
  * the refusal errors, the shapes that travel between its states, and the ledger items it writes.
  *
  *   pk = incidentId, sk = "RELEASE#<releaseId>"   who released, why, from which before-state, and how it ended

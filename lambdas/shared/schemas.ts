@@ -1,5 +1,5 @@
 /**
- * The shared contract (DESIGN.md §2): every entry point ends in one validated
+ * The shared contract (docs/design.md §2): every entry point ends in one validated
  * `ResponseRequest`. Identifiers are checked strictly here, so a hostile value
  * never reaches an AWS call, an ARN, a log line or an S3 key.
  */
@@ -93,7 +93,7 @@ export function describeZodError(error: z.ZodError): string {
 }
 
 /**
- * Input of the release workflow (DESIGN.md §3, Release). `responseId` is the response to undo
+ * Input of the release workflow (docs/design.md §3.5). `responseId` is the response to undo
  * (a ResponseRequest's requestId); `releaseId` names this release (and its execution).
  */
 export const ReleaseRequest = z

@@ -1,5 +1,5 @@
 /**
- * CreateSnapshots / AwaitSnapshots (DESIGN.md §3.3). One crash-consistent
+ * CreateSnapshots / AwaitSnapshots (docs/design.md §3.3). One crash-consistent
  * CreateSnapshots call covers every attached EBS volume; the ASL then loops
  * Wait → CheckSnapshots → Choice until each snapshot is completed or in error,
  * or the configured cap (hours) has passed. Nothing here ever deletes.
@@ -58,7 +58,7 @@ export interface CheckResult {
 }
 
 
-/** States that are final. `recoverable` and `recovering` are not (DESIGN.md §3). */
+/** States that are final. `recoverable` and `recovering` are not (docs/design.md §3). */
 const FINAL = new Set(['completed', 'error']);
 
 function toRecord(s: Snapshot, devices: Map<string, string | null>): SnapshotRecord {

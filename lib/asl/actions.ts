@@ -99,7 +99,7 @@ function sentence(text: string): string {
 export const ITEM_CONTEXT = paths({ target: '$.target', incidentId: '$.incidentId', requestId: '$.requestId' });
 
 /**
- * IsolateNetwork (DESIGN.md §3.3): prepare the security groups of each VPC, then move every
+ * IsolateNetwork (docs/design.md §3.3): prepare the security groups of each VPC, then move every
  * interface through the allow-all untrack group to the isolation group, never leaving one in
  * the untrack group. Refuses when Auto Scaling detachment failed (ProtectInstance).
  */

@@ -3,7 +3,7 @@
  * helpers, the retry policy declared once, and the requested / not requested / task / failed
  * pattern. Plain data, no CDK: `npm run asl` renders lib/asl/response.ts and lib/asl/release.ts
  * into state-machines/*.asl.json, which CDK deploys with `DefinitionBody.fromFile` and the
- * simulator runs (DESIGN.md §3). `${Name}` strings are CloudFormation definition substitutions.
+ * simulator runs (docs/design.md §3). `${Name}` strings are CloudFormation definition substitutions.
  */
 
 /** A JSON value as it appears in a definition. */

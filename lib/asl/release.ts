@@ -1,5 +1,5 @@
 /**
- * The release workflow (DESIGN.md §3 "Release"), rendered to state-machines/release.asl.json by
+ * The release workflow (docs/design.md §3.5), rendered to state-machines/release.asl.json by
  * `npm run asl`: undo a containment from the incident's original before-state, keep every piece
  * of evidence, record who released it and why.
  */
@@ -38,7 +38,7 @@ function record(comment: string, step: string, parameters: JsonObject, resultPat
 export function releaseDefinition(): Definition {
   return {
     Comment:
-      "cordon release workflow (DESIGN.md §3 Release): undo a containment from the incident's original before-state, keep every piece of evidence, record who released it and why.",
+      "cordon release workflow (docs/design.md §3 Release): undo a containment from the incident's original before-state, keep every piece of evidence, record who released it and why.",
     StartAt: 'ReceiveRelease',
     TimeoutSeconds: 3600,
     States: {

@@ -1,5 +1,5 @@
 /**
- * The response workflow (DESIGN.md §3), rendered to state-machines/response.asl.json by
+ * The response workflow (docs/design.md §3), rendered to state-machines/response.asl.json by
  * `npm run asl`: capture, protect, contain in parallel (the gated actions behind the optional
  * approval gate, docs/approval.md; evidence never waits), record and notify, then await and share
  * the snapshots. The containment actions' branches come from ACTION_SPECS.
@@ -151,7 +151,7 @@ export function responseDefinition(actions: readonly ActionSpec[] = ACTION_SPECS
     });
   return {
     Comment:
-      'cordon response workflow (DESIGN.md §3): capture, protect, contain in parallel (isolation and the role quarantine behind the optional approval gate, docs/approval.md; evidence never waits), record and notify, then await the snapshots.',
+      'cordon response workflow (docs/design.md §3): capture, protect, contain in parallel (isolation and the role quarantine behind the optional approval gate, docs/approval.md; evidence never waits), record and notify, then await the snapshots.',
     StartAt: 'ReceiveRequest',
     States: {
       ReceiveRequest: pass({ Parameters: { 'request.$': '$' } }, 'CaptureBeforeState'),

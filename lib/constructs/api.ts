@@ -58,7 +58,7 @@ export interface CordonApiProps {
 }
 
 /**
- * The HTTPS API for SOAR platforms (DESIGN.md §2.4; docs/api.md, docs/openapi.yaml): a regional API
+ * The HTTPS API for SOAR platforms (docs/design.md §2.4; docs/api.md, docs/openapi.yaml): a regional API
  * Gateway REST API with IAM (SigV4) authorization on every method, request models validated at the edge,
  * `{error, message}` bodies for the gateway's own errors, JSON access logs with the caller's identity,
  * stage throttling, X-Ray, and an optional resource policy limiting callers to named principals. One

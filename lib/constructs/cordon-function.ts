@@ -41,7 +41,7 @@ export interface CordonFunctionProps {
 }
 
 /**
- * One cordon Lambda with the project's fixed defaults (STYLE.md "Constructs"):
+ * One cordon Lambda with the project's fixed defaults (docs/design.md §11.2):
  * Node.js 22 on ARM64, X-Ray active tracing, an explicit retained log group,
  * source maps, Powertools settings, a bounded timeout, and its own bundle built
  * locally by esbuild from `lambdas/<name>/handler.ts`.

@@ -35,7 +35,7 @@ export interface EvidenceStoreProps {
   readonly memberAccounts?: readonly string[];
   /**
    * Organization admitted for flow-log delivery when `sourceAccounts` is empty.
-   * Uses `aws:SourceOrgID`, which AWS does not document for log delivery (DESIGN.md §3):
+   * Uses `aws:SourceOrgID`, which AWS does not document for log delivery (docs/design.md §3):
    * prefer an explicit account list.
    * @default - none: only `sourceAccounts`
    */
@@ -68,7 +68,7 @@ export interface EvidenceStoreProps {
 }
 
 /**
- * Where evidence and incident state live (DESIGN.md §4): the evidence KMS key,
+ * Where evidence and incident state live (docs/design.md §4): the evidence KMS key,
  * the Object-Locked evidence bucket (which also receives VPC flow logs from the
  * member accounts), its separate server-access-log bucket, the incident ledger
  * table and the incident SNS topic. Everything is retained on stack deletion.
@@ -234,7 +234,7 @@ export class EvidenceStore extends Construct {
   }
 
   /**
-   * Cross-account snapshot copies (DESIGN.md §3, Snapshots): member `CordonResponder`
+   * Cross-account snapshot copies (docs/design.md §3.3, Snapshots): member `CordonResponder`
    * roles may use the key through EC2 only, with exactly the actions EBS documents for
    * using a key (never any that manage it); grants only for AWS resources.
    */

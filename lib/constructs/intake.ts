@@ -76,7 +76,7 @@ export interface IntakeProps {
 }
 
 /**
- * The event entry points (DESIGN.md §2.1 and §2.2), both targeting the intake function,
+ * The event entry points (docs/design.md §2.1 and §2.2), both targeting the intake function,
  * which makes the exact decision and starts the response workflow:
  * - GuardDuty: an EventBridge rule on the default bus with the coarse filter (source,
  *   detail-type, severity ≥ threshold, and the resource type: `Instance`, or `AccessKey`

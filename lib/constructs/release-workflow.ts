@@ -2,13 +2,13 @@ import * as path from 'path';
 import type { Construct } from 'constructs';
 import { CordonWorkflow, type WorkflowProps } from './workflow';
 
-/** The release workflow definition (DESIGN.md §3 "Release"). Its own top-level `TimeoutSeconds` is the execution timeout. */
+/** The release workflow definition (docs/design.md §3.5). Its own top-level `TimeoutSeconds` is the execution timeout. */
 export const RELEASE_ASL_PATH = path.join(__dirname, '..', '..', 'state-machines', 'release.asl.json');
 
 export type ReleaseWorkflowProps = WorkflowProps;
 
 /**
- * The release state machine (DESIGN.md §3 "Release"): undoes a containment from the incident's
+ * The release state machine (docs/design.md §3.5): undoes a containment from the incident's
  * original before-state, keeps every piece of evidence, and records who released it and why.
  * Logs to `/aws/vendedlogs/states/cordon-release-<region>` (see `CordonWorkflow`); a refused or
  * partial release ends in a Fail state, so it alarms.

@@ -3,7 +3,7 @@ import { Stack, type Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CordonWorkflow, type WorkflowProps } from './workflow';
 
-/** The response workflow definition (owned by the workflow authors, DESIGN.md §3). */
+/** The response workflow definition (owned by the workflow authors, docs/design.md §3). */
 export const RESPONSE_ASL_PATH = path.join(__dirname, '..', '..', 'state-machines', 'response.asl.json');
 
 export interface ResponseWorkflowProps extends WorkflowProps {
@@ -20,7 +20,7 @@ export interface ResponseWorkflowProps extends WorkflowProps {
 }
 
 /**
- * The response state machine (DESIGN.md §3), from state-machines/response.asl.json, plus
+ * The response state machine (docs/design.md §3), from state-machines/response.asl.json, plus
  * `Partition` for service-integration ARNs. The approval gate's callback task invokes
  * `await-approval` like any responder, so the one `lambda:InvokeFunction` statement covers it.
  * Logs to `/aws/vendedlogs/states/cordon-response-<region>` (see `CordonWorkflow`).

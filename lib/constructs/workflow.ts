@@ -41,7 +41,7 @@ export interface WorkflowShape {
 }
 
 /**
- * A cordon state machine (DESIGN.md §3): the ASL from `state-machines/`, loaded with
+ * A cordon state machine (docs/design.md §3): the ASL from `state-machines/`, loaded with
  * `DefinitionBody.fromFile` and one `definitionSubstitutions` entry per function placeholder.
  * Logs at ALL (with execution data) to `/aws/vendedlogs/states/cordon-<name>-<region>`, traces with
  * X-Ray, may invoke exactly its functions (unqualified ARNs), and alarms to the incident topic on

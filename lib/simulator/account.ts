@@ -1,5 +1,5 @@
 /**
- * The simulated AWS account (DESIGN.md §6): enough EC2, IAM, Auto Scaling,
+ * The simulated AWS account (docs/design.md §6): enough EC2, IAM, Auto Scaling,
  * ELB, DynamoDB, S3, SNS and Step Functions behaviour that the demo, the e2e
  * tests and the workflow tests can check outcomes (which groups an ENI ends up
  * in, what the role policy denies, what the ledger holds) rather than only

@@ -1,5 +1,5 @@
 /**
- * The simulation's `ClientFactory` (DESIGN.md §6): real SDK v3 client objects
+ * The simulation's `ClientFactory` (docs/design.md §6): real SDK v3 client objects
  * whose `send` reaches the simulated account instead of the network. Every call
  * takes the configured latency on the simulated clock, EC2 calls draw from the
  * throttling token buckets, and the SDK's own retry of throttling and 5xx

@@ -1,5 +1,5 @@
 /**
- * Security-group connection tracking, as AWS documents it (DESIGN.md §3, §6),
+ * Security-group connection tracking, as AWS documents it (docs/design.md §3, §6),
  * replayed over an ENI's rule history to answer: when is an attacker's live
  * connection cut?
  *

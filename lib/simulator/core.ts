@@ -1,5 +1,5 @@
 /**
- * The simulated account's core (DESIGN.md §6): the state every service module
+ * The simulated account's core (docs/design.md §6): the state every service module
  * reads and writes, the ids it hands out, the clock hook, and the builders an
  * estate is made with. The service modules (./services/*) are plain functions
  * over this state; ./account.ts routes commands to them.

@@ -107,7 +107,7 @@ export function responseHandlers(
   };
 }
 
-/** Every release-workflow handler (DESIGN.md §3, Release), built with the given factory per Lambda. */
+/** Every release-workflow handler (docs/design.md §3.5), built with the given factory per Lambda. */
 export function releaseHandlers(
   hub: HubSettings,
   factoryFor: (lambda: string) => ClientFactory,

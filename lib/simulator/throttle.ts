@@ -1,5 +1,5 @@
 /**
- * EC2 request-rate throttling as AWS documents it (DESIGN.md §6): a token
+ * EC2 request-rate throttling as AWS documents it (docs/design.md §6): a token
  * bucket per API action, per account and per region. Each request takes one
  * token; an empty bucket answers `RequestLimitExceeded`; buckets refill at a
  * fixed rate up to their size. Sizes are the published defaults:

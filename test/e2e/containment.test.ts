@@ -1,5 +1,5 @@
 /**
- * End to end in the simulator (DESIGN.md §7, issue 4): a real-shaped finding goes through the
+ * End to end in the simulator (docs/design.md §7, issue 4): a real-shaped finding goes through the
  * real intake and the real response ASL with the real handlers, against the simulated account on
  * the simulated clock. Assertions are outcomes read from the model: which groups each ENI is in,
  * whether the attacker's flows still pass, whether the stolen credentials are denied, which

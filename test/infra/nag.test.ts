@@ -1,5 +1,5 @@
 /**
- * cdk-nag AwsSolutions on the real app (STYLE.md: findings fail a test).
+ * cdk-nag AwsSolutions on the real app (docs/design.md §11.5: findings fail a test).
  *
  * How cdk-nag 3 reports: the pack is a CDK policy-validation plugin
  * (`Validations.of(app).addPlugins(new AwsSolutionsChecks(app))`). During

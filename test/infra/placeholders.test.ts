@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §3: every `${…}` placeholder in every state-machines/*.asl.json has a
+ * docs/design.md §3: every `${…}` placeholder in every state-machines/*.asl.json has a
  * substitution in the construct that deploys it, and every substitution is used.
  * The pairing is found from the synthesized hub, not from a hand-kept list: an
  * ASL file that no state machine deploys fails too.

@@ -1,5 +1,5 @@
 /**
- * The release workflow in the synthesized app (DESIGN.md §3 "Release", issue 5): its state machine,
+ * The release workflow in the synthesized app (docs/design.md §3.5, issue 5): its state machine,
  * what its Lambdas may do in the hub, and what CordonResponder may do for it in member accounts.
  */
 import { readFileSync } from 'fs';

@@ -1,5 +1,5 @@
 /**
- * The Security Hub custom action "Contain EC2 instance" (DESIGN.md §2.2): the hub creates the
+ * The Security Hub custom action "Contain EC2 instance" (docs/design.md §2.2): the hub creates the
  * action target, and a rule routes its events to intake exactly as the GuardDuty rule does
  * (same function, dead-letter queue and retry policy). Off with `securityHubAction: false`.
  */

@@ -1,5 +1,5 @@
 /**
- * Release workflow tests (DESIGN.md §3 "Release", issue 5): the real response ASL contains the
+ * Release workflow tests (docs/design.md §3.5, issue 5): the real response ASL contains the
  * scenario's web instance, then the real release ASL with the real handlers runs over the same
  * FakeAws. The assertions are about outcomes: the instance's exact before-state is back, the evidence
  * is all still there, and the ledger, the evidence bucket and the notification say who released it and why.

@@ -1,5 +1,5 @@
 /**
- * Workflow tests (DESIGN.md §7): the real ASL in aws-local-stepfunctions, the
+ * Workflow tests (docs/design.md §7): the real ASL in aws-local-stepfunctions, the
  * real handlers, over FakeAws — a stateful fake account — so the assertions
  * are about outcomes: where each ENI ends up, whether the stolen credentials
  * are denied, what the ledger and the evidence bucket hold.

@@ -51,7 +51,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  // DESIGN.md §3: ModifyInstanceAttribute Groups fails on multi-ENI instances and is never used.
+  // docs/design.md §3: ModifyInstanceAttribute Groups fails on multi-ENI instances and is never used.
   expect(ec2Mock).not.toHaveReceivedCommand(ModifyInstanceAttributeCommand);
 });
 
