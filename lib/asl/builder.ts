@@ -125,7 +125,7 @@ export function retry(policy: RetryPolicy, ...own: Retrier[]): Retrier[] {
 // ---------------------------------------------------------------------------------------------
 // Substitutions and paths
 
-/** `${QuarantineRoleFunctionArn}` for the Lambda folder `quarantine-role` (lib/responders.ts placeholders). */
+/** `${QuarantineRoleFunctionArn}` for the Lambda folder `quarantine-role` (lib/functions.ts placeholders). */
 export function lambdaArn(folder: string): string {
   return `\${${pascal(folder)}FunctionArn}`;
 }

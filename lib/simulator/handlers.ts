@@ -3,28 +3,15 @@
  * factory (as each function has its own containers) and the hub's settings as its environment
  * would carry them.
  */
+import { join } from 'node:path';
 import type { ClientFactory } from '../../lambdas/shared/clients';
 import { parseEnv } from '../../lambdas/shared/env';
 import { ENV_SCHEMAS, environmentFor, type HubSettings as DeployedSettings } from '../environment';
-import type { FunctionName } from '../functions';
+import { functionsOf, type FunctionName, type WorkflowFunctionName } from '../functions';
 import type { z } from 'zod';
 import { silentLog } from '../../lambdas/shared/handler';
-import * as awaitApproval from '../../lambdas/await-approval/handler';
-import * as captureState from '../../lambdas/capture-state/handler';
 import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
-import * as collectEvidence from '../../lambdas/collect-evidence/handler';
-import * as flowLogs from '../../lambdas/flow-logs/handler';
-import * as isolate from '../../lambdas/isolate/handler';
-import * as preserve from '../../lambdas/preserve/handler';
-import * as protect from '../../lambdas/protect/handler';
-import * as quarantineRole from '../../lambdas/quarantine-role/handler';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
-import * as record from '../../lambdas/record/handler';
-import * as releaseLoad from '../../lambdas/release-load/handler';
-import * as releaseRecord from '../../lambdas/release-record/handler';
-import * as releaseRestore from '../../lambdas/release-restore/handler';
-import * as shareSnapshot from '../../lambdas/share-snapshot/handler';
-import * as snapshot from '../../lambdas/snapshot/handler';
 
 /** The hub's resources, as the handlers' environment would name them. */
 export interface HubSettings {
@@ -84,6 +71,40 @@ function envOf<N extends FunctionName>(hub: HubSettings, name: N): z.output<(typ
   return parseEnv(schema, build(name, deployedSettings(hub)));
 }
 
+/**
+ * Function `name`'s real handler, from `lambdas/<name>/handler.ts` (every one exports `createHandler(deps)`),
+ * given its own client factory and the configuration its environment schema yields. Each handler takes the
+ * dependencies it declares (factory, config, clock, sleep, log) and ignores the rest, so a new function of the
+ * catalogue (lib/functions.ts) runs here with no edit to this file.
+ */
+function handlerFor(
+  name: WorkflowFunctionName,
+  hub: HubSettings,
+  factoryFor: (lambda: string) => ClientFactory,
+  now: (() => Date) | undefined,
+  sleep: (ms: number) => Promise<void>,
+): Invoke {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(join(__dirname, '..', '..', 'lambdas', name, 'handler')) as {
+    createHandler?: (deps: () => Record<string, unknown>) => Invoke;
+  };
+  if (typeof module.createHandler !== 'function') throw new Error(`lambdas/${name}/handler.ts exports no createHandler(deps)`);
+  const env = envOf(hub, name) as Record<string, unknown>;
+  // Member-account functions parse to { access, config? }; hub-only ones to their config itself.
+  const config = 'access' in env ? env.config : env;
+  return module.createHandler(() => ({ factory: factoryFor(name), config, now, sleep, log: silentLog }));
+}
+
+function handlersOf(
+  workflow: 'response' | 'release',
+  hub: HubSettings,
+  factoryFor: (lambda: string) => ClientFactory,
+  now: (() => Date) | undefined,
+  sleep: (ms: number) => Promise<void>,
+): Record<string, Invoke> {
+  return Object.fromEntries(functionsOf(workflow).map((f) => [f.name, handlerFor(f.name, hub, factoryFor, now, sleep)]));
+}
+
 /** Every response-workflow handler, built with the given factory per Lambda (the real handler code). */
 export function responseHandlers(
   hub: HubSettings,
@@ -91,20 +112,7 @@ export function responseHandlers(
   now?: () => Date,
   sleep: (ms: number) => Promise<void> = async () => undefined,
 ): Record<string, Invoke> {
-  const f = factoryFor;
-  return {
-    'capture-state': captureState.createHandler(() => ({ factory: f('capture-state'), now, config: envOf(hub, 'capture-state').config })),
-    'await-approval': awaitApproval.createHandler(() => ({ factory: f('await-approval'), now, log: silentLog, config: envOf(hub, 'await-approval') })),
-    protect: protect.createHandler(() => ({ factory: f('protect') })),
-    preserve: preserve.createHandler(() => ({ factory: f('preserve') })),
-    'collect-evidence': collectEvidence.createHandler(() => ({ factory: f('collect-evidence'), config: envOf(hub, 'collect-evidence').config })),
-    'share-snapshot': shareSnapshot.createHandler(() => ({ factory: f('share-snapshot'), now, config: envOf(hub, 'share-snapshot').config })),
-    isolate: isolate.createHandler(() => ({ factory: f('isolate'), now, config: envOf(hub, 'isolate').config })),
-    'quarantine-role': quarantineRole.createHandler(() => ({ factory: f('quarantine-role'), now, sleep, config: envOf(hub, 'quarantine-role').config })),
-    'flow-logs': flowLogs.createHandler(() => ({ factory: f('flow-logs'), config: envOf(hub, 'flow-logs').config })),
-    snapshot: snapshot.createHandler(() => ({ factory: f('snapshot'), now, config: envOf(hub, 'snapshot').config })),
-    record: record.createHandler(() => ({ factory: f('record'), now, log: silentLog, config: envOf(hub, 'record').config })),
-  };
+  return handlersOf('response', hub, factoryFor, now, sleep);
 }
 
 /** Every release-workflow handler (docs/design.md §3.5), built with the given factory per Lambda. */
@@ -114,14 +122,5 @@ export function releaseHandlers(
   now?: () => Date,
   sleep: (ms: number) => Promise<void> = async () => undefined,
 ): Record<string, Invoke> {
-  return {
-    'release-load': releaseLoad.createHandler(() => ({ factory: factoryFor('release-load'), now, config: envOf(hub, 'release-load').config })),
-    'release-restore': releaseRestore.createHandler(() => ({ factory: factoryFor('release-restore'), sleep })),
-    'release-record': releaseRecord.createHandler(() => ({
-      factory: factoryFor('release-record'),
-      now,
-      log: silentLog,
-      config: envOf(hub, 'release-record').config,
-    })),
-  };
+  return handlersOf('release', hub, factoryFor, now, sleep);
 }

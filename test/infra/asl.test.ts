@@ -147,7 +147,7 @@ describe('the containment branches follow ACTION_SPECS', () => {
     expect(gated.map((b) => b.StartAt)).toEqual(['ShouldIsolate', 'ShouldQuarantineRole', 'ShouldLeaveTargetGroups']);
   });
 
-  it.each(ACTION_SPECS.map((s) => [s.key, s] as const))("%s: its Task's Lambda placeholder is its responder's (lib/responders.ts)", (_key, spec) => {
+  it.each(ACTION_SPECS.map((s) => [s.key, s] as const))("%s: its Task's Lambda placeholder is its function's (lib/functions.ts)", (_key, spec) => {
     expect(lambdaArn(spec.lambda)).toBe(`\${${findFunctionSpec(spec.lambda)?.placeholder}}`);
   });
 

@@ -149,7 +149,7 @@ describe('response workflow', () => {
     expect(definition.StartAt in definition.States).toBe(true);
     expect(tasks.length).toBeGreaterThan(0);
     for (const { name, arn } of resolved) {
-      expect({ name, isResponderFunction: functionArns.has(arn) }).toEqual({ name, isResponderFunction: true });
+      expect({ name, isCordonFunction: functionArns.has(arn) }).toEqual({ name, isCordonFunction: true });
     }
     expect(new Set(resolved.map((r) => r.arn)).has(`<${functionIds.intake}.Arn>`)).toBe(false);
   });
