@@ -14,25 +14,23 @@ import { Env as FlowLogsEnv } from '../lambdas/flow-logs/env';
 import type { IntakePolicyInput } from '../lambdas/intake/decide';
 import { Env as IntakeEnv } from '../lambdas/intake/env';
 import { Env as IsolateEnv } from '../lambdas/isolate/env';
-import { Env as PreserveEnv } from '../lambdas/preserve/env';
-import { Env as ProtectEnv } from '../lambdas/protect/env';
 import { Env as QuarantineRoleEnv } from '../lambdas/quarantine-role/env';
 import { Env as RecordEnv } from '../lambdas/record/env';
 import { Env as ReleaseLoadEnv } from '../lambdas/release-load/env';
 import { Env as ReleaseRecordEnv } from '../lambdas/release-record/env';
-import { Env as ReleaseRestoreEnv } from '../lambdas/release-restore/env';
 import { Env as ShareSnapshotEnv } from '../lambdas/share-snapshot/env';
 import { Env as SnapshotEnv } from '../lambdas/snapshot/env';
 import type { CordonConfig } from './config';
 import { RESPONDER_ROLE_NAME, type FunctionName } from './functions';
+import { MemberOnlyEnv } from '../lambdas/shared/env';
 
 /** Each function's environment schema, by name. */
 export const ENV_SCHEMAS = {
   intake: IntakeEnv,
   api: ApiEnv,
   'capture-state': CaptureStateEnv,
-  protect: ProtectEnv,
-  preserve: PreserveEnv,
+  protect: MemberOnlyEnv,
+  preserve: MemberOnlyEnv,
   'collect-evidence': CollectEvidenceEnv,
   isolate: IsolateEnv,
   'quarantine-role': QuarantineRoleEnv,
@@ -42,7 +40,7 @@ export const ENV_SCHEMAS = {
   'await-approval': AwaitApprovalEnv,
   record: RecordEnv,
   'release-load': ReleaseLoadEnv,
-  'release-restore': ReleaseRestoreEnv,
+  'release-restore': MemberOnlyEnv,
   'release-record': ReleaseRecordEnv,
 } as const satisfies { readonly [N in FunctionName]: z.ZodType };
 

@@ -6,7 +6,7 @@ import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { preserveInstance, PreserveInput } from './preserve';
-import { Env } from './env';
+import { MemberOnlyEnv as Env } from '../shared/env';
 
 export interface PreserveDeps {
   readonly factory: ClientFactory;

@@ -5,7 +5,7 @@ import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { protectInstance, ProtectInput } from './protect';
-import { Env } from './env';
+import { MemberOnlyEnv as Env } from '../shared/env';
 
 export interface ProtectDeps {
   readonly factory: ClientFactory;

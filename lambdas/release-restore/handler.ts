@@ -4,7 +4,7 @@ import { parseEnv } from '../shared/env';
 import { lambdaHandler, once } from '../shared/handler';
 import { logger, productionFactory } from '../shared/lambda-runtime';
 import { restore, RestoreInput, type RestoreDeps } from './release-restore';
-import { Env } from './env';
+import { MemberOnlyEnv as Env } from '../shared/env';
 
 export function productionDeps(env: NodeJS.ProcessEnv = process.env): RestoreDeps {
   const { access } = parseEnv(Env, env);

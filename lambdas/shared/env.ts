@@ -83,3 +83,9 @@ export function parseEnv<S extends z.ZodType<unknown, Record<string, string | un
   });
   throw new EnvironmentError(problems.join('; '));
 }
+
+/**
+ * The environment of a function that needs nothing but the way to reach `CordonResponder` (protect, preserve,
+ * release-restore, and any new action whose Lambda has no settings of its own).
+ */
+export const MemberOnlyEnv = z.object(MemberAccessVariables).transform((v) => ({ access: memberAccess(v) }));
