@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createHandler } from '../../../lambdas/isolate/handler';
+import { createHandler, productionDeps } from '../../../lambdas/isolate/handler';
 import { isolate, type IsolateDeps, type IsolateInput, type PreparedInterface } from '../../../lambdas/isolate/isolate';
 import { IsolationVerificationError, TransientAwsError } from '../../../lambdas/shared/errors';
 import { awsError, rejectionOf, testClientFactory } from '../support/clients';
@@ -417,5 +417,17 @@ describe('races with a concurrent execution on the same VPC', () => {
       groups: [{ vpcId: VPC_A, untrackGroupId: UNTRACK_A, isolationGroupId: ISOLATION_A }],
       interfaces: [prepared()],
     });
+  });
+});
+
+describe('isolate productionDeps', () => {
+  const ENV = { PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder', TCP_ESTABLISHED_TIMEOUT: '120' };
+
+  it('reads the established-TCP timeout from TCP_ESTABLISHED_TIMEOUT, as a number', () => {
+    expect(productionDeps(ENV).config).toStrictEqual({ tcpEstablishedTimeout: 120 });
+  });
+
+  it('refuses to start without TCP_ESTABLISHED_TIMEOUT', () => {
+    expect(() => productionDeps({ PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder' })).toThrow('Environment variable TCP_ESTABLISHED_TIMEOUT is not set');
   });
 });
