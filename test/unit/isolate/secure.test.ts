@@ -431,3 +431,21 @@ describe('isolate productionDeps', () => {
     expect(() => productionDeps({ PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder' })).toThrow('Environment variable TCP_ESTABLISHED_TIMEOUT is not set');
   });
 });
+
+describe('without an injected clock', () => {
+  it('untrack and secure stamp the real time', async () => {
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    eniGroups([ISOLATION_A]);
+    const clockless: IsolateDeps = { factory: testClientFactory(), config: { tcpEstablishedTimeout: 60 } };
+    const before = Date.now();
+
+    const untracked = (await isolate({ ...BASE, step: 'untrack', interface: prepared() }, clockless)) as { untrackedAt: string };
+    const secured = (await isolate({ ...BASE, step: 'secure', interface: prepared(), failure: {} } as IsolateInput, clockless)) as { isolatedAt: string };
+
+    for (const at of [untracked.untrackedAt, secured.isolatedAt]) {
+      expect(Date.parse(at)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(at)).toBeLessThanOrEqual(Date.now());
+    }
+  });
+});
