@@ -449,3 +449,105 @@ describe('without an injected clock', () => {
     }
   });
 });
+
+describe('verification details', () => {
+  const isolateStep = (connectionTracking: Record<string, unknown>, iface = prepared()): IsolateInput =>
+    ({ ...BASE, step: 'isolate', interface: iface, untracked: { connectionTracking, untrackedAt: NOW.toISOString() } }) as IsolateInput;
+
+  it('an ENI Describe reports without groups (or a group without id) fails verification, naming what it saw', async () => {
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2Mock.on(DescribeNetworkInterfacesCommand).resolvesOnce({}).resolves({ NetworkInterfaces: [{ Groups: [{}] }] });
+
+    const none = await rejectionOf(isolate(isolateStep(LOWERED), deps));
+    const blank = await rejectionOf(isolate(isolateStep(LOWERED), deps));
+
+    expect(none.message).toBe(`${ENI_0} has groups [], expected only ${ISOLATION_A}`);
+    expect(blank.message).toBe(`${ENI_0} has groups [], expected only ${ISOLATION_A}`);
+    expect(blank).toBeInstanceOf(IsolationVerificationError);
+  });
+
+  it('a rules answer without a list is no rules; two stray rules are both named', async () => {
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    eniGroups([ISOLATION_A]);
+    ec2Mock
+      .on(DescribeSecurityGroupRulesCommand)
+      .resolvesOnce({})
+      .resolves({ SecurityGroupRules: [rule('sgr-1', ISOLATION_A, true, { v4: '0.0.0.0/0' }), rule('sgr-2', ISOLATION_A, false, { v6: '::/0' })] });
+
+    const ok = (await isolate(isolateStep(LOWERED), deps)) as { status: string };
+    const err = await rejectionOf(isolate(isolateStep(LOWERED), deps));
+
+    expect(ok.status).toBe('isolated');
+    expect(err.message).toBe(`isolation group ${ISOLATION_A} has 2 rule(s): sgr-1, sgr-2`);
+  });
+
+  it.each([
+    ['lowered without a number', { status: 'lowered' }, 432_000],
+    ['not lowered, whatever number it carries', { status: 'unknown', tcpEstablishedTimeout: 99 }, 432_000],
+    ['lowered to 75 s', { status: 'lowered', tcpEstablishedTimeout: 75 }, 75],
+  ])('the idle timeout of tracked flows: %s', async (_label, ct, idle) => {
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    eniGroups([ISOLATION_A]);
+
+    const result = (await isolate(isolateStep(ct), deps)) as { guarantees: { trackedFlowIdleTimeoutSeconds: number } };
+
+    expect(result.guarantees.trackedFlowIdleTimeoutSeconds).toBe(idle);
+  });
+
+  it('an error revoking isolation-group rules other than NotFound is not retried', async () => {
+    taggedGroups();
+    pagedRules({
+      [UNTRACK_A]: [[rule('a', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('b', UNTRACK_A, true, { v6: '::/0' }), rule('c', UNTRACK_A, false, { v4: '0.0.0.0/0' }), rule('d', UNTRACK_A, false, { v6: '::/0' })]],
+      [ISOLATION_A]: [[rule('sgr-x', ISOLATION_A, true, { v4: '0.0.0.0/0' })]],
+    });
+    ec2Mock.on(RevokeSecurityGroupEgressCommand).rejects(awsError('UnauthorizedOperation'));
+
+    const err = await rejectionOf(isolate({ ...BASE, step: 'prepare', interfaces: [prepared()] }, deps));
+
+    expect(err.name).toBe('UnauthorizedOperation');
+    expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupEgressCommand, 1);
+  });
+
+  it('secure measures its open window on the injected clock (0 s, whatever the real time)', async () => {
+    ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    eniGroups([ISOLATION_A]);
+    const future = new Date('2099-01-01T00:00:00.000Z');
+
+    const result = (await isolate({ ...BASE, step: 'secure', interface: prepared(), failure: {} } as IsolateInput, { ...deps, now: () => future })) as {
+      isolatedAt: string;
+      guarantees: { openWindowSeconds: number };
+    };
+
+    expect(result.isolatedAt).toBe(future.toISOString());
+    expect(result.guarantees.openWindowSeconds).toBe(0);
+  });
+});
+
+describe('the handler schema for the isolate and secure steps', () => {
+  const handler = () => createHandler(() => deps);
+  const untracked = { connectionTracking: LOWERED, untrackedAt: NOW.toISOString() };
+
+  it.each([
+    ['a secure failure whose Error is not a string', { step: 'secure', interface: prepared(), failure: { Error: 5 } }],
+    ['an isolate step without connectionTracking', { step: 'isolate', interface: prepared(), untracked: { untrackedAt: NOW.toISOString() } }],
+    ['an isolate step whose connectionTracking has no status', { step: 'isolate', interface: prepared(), untracked: { ...untracked, connectionTracking: {} } }],
+    ['an isolate step with isolatedEarly false', { step: 'isolate', interface: prepared(), untracked: { ...untracked, isolatedEarly: false } }],
+  ])('rejects %s before any AWS call', async (_label, body) => {
+    const err = await rejectionOf(handler()({ ...BASE, ...body }));
+
+    expect(err.name).toBe('InvalidRequestError');
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('accepts an early isolation (isolatedEarly true) and only verifies', async () => {
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    eniGroups([ISOLATION_A]);
+
+    const result = (await handler()({ ...BASE, step: 'isolate', interface: prepared(), untracked: { ...untracked, isolatedEarly: true } })) as { status: string };
+
+    expect(result.status).toBe('isolated');
+    expect(ec2Mock).not.toHaveReceivedCommand(ModifyNetworkInterfaceAttributeCommand);
+  });
+});
