@@ -20,10 +20,11 @@ import { createHandler } from '../../../lambdas/quarantine-role/handler';
 import {
   INLINE_POLICY_QUOTA,
   mergePolicy,
+  QuarantineInput,
   QuarantinePolicyTooLargeError,
   quarantineRole,
   type QuarantineDeps,
-  type QuarantineInput,
+
   type RevokeSessionsMode,
 } from '../../../lambdas/quarantine-role/quarantine-role';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
@@ -507,5 +508,132 @@ describe('profiles', () => {
     expect(err.name).toBe('InvalidProfileArnError');
     expect(err.message).toBe('cannot read an instance-profile name from arn:aws:iam::1:instance-profile/');
     expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('malformed statements read back or merged', () => {
+  const foreign = { Sid: 'OperatorDeny', Effect: 'Deny', Action: 's3:*', Resource: '*' };
+  const racerWrites = (written: unknown) => {
+    let raced = false;
+    return () => {
+      if (raced) return;
+      raced = true;
+      stored = written === undefined ? undefined : JSON.stringify(written);
+    };
+  };
+
+  it.each([
+    ['no policy at all', undefined],
+    ['only a statement of someone else', doc(foreign)],
+    ['a deny statement without StringEquals', doc({ ...denyOf([]), Condition: { StringLike: { 'ec2:SourceInstanceARN': INSTANCE_ARN } } })],
+  ])('read back %s: the deny did not land, written again', async (_label, written) => {
+    iamHasRole();
+
+    await quarantineRole(input(), deps('never', racerWrites(written)));
+
+    expect(iamMock).toHaveReceivedCommandTimes(PutRolePolicyCommand, 2);
+    expect(JSON.parse(stored ?? '')).toEqual(written === undefined || _label.startsWith('a deny') ? doc(denyOf([INSTANCE_ARN])) : doc(foreign, denyOf([INSTANCE_ARN])));
+  });
+
+  it('read back a revoke statement without DateLessThan: the revoke did not land, written again', async () => {
+    iamHasRole();
+
+    await quarantineRole(input(), deps('always', racerWrites(doc(denyOf([INSTANCE_ARN]), { ...revokeOf(NOW), Condition: {} }))));
+
+    expect(iamMock).toHaveReceivedCommandTimes(PutRolePolicyCommand, 2);
+    expect(JSON.parse(stored ?? '')).toEqual(doc(denyOf([INSTANCE_ARN]), revokeOf(NOW)));
+  });
+
+  it('mergePolicy tolerates statements it cannot read, and drops a revoke time that is not a string', () => {
+    expect(mergePolicy(doc(foreign) as never, INSTANCE_ARN)).toEqual(doc(foreign, denyOf([INSTANCE_ARN])));
+    expect(mergePolicy(doc({ ...denyOf([]), Condition: {} }) as never, INSTANCE_ARN)).toEqual(doc(denyOf([INSTANCE_ARN])));
+    expect(mergePolicy(doc(denyOf([EARLIER_ARN]), { ...revokeOf(NOW), Condition: {} }) as never, INSTANCE_ARN)).toEqual(doc(denyOf([EARLIER_ARN, INSTANCE_ARN])));
+    const arrayTime = { ...revokeOf(NOW), Condition: { DateLessThan: { 'aws:TokenIssueTime': [NOW] } } };
+    expect(mergePolicy(doc(denyOf([EARLIER_ARN]), arrayTime) as never, INSTANCE_ARN)).toEqual(doc(denyOf([EARLIER_ARN, INSTANCE_ARN])));
+  });
+});
+
+describe('answers with fields missing', () => {
+  it('acts in the target account with a session named after the request, and reads the role by name', async () => {
+    iamHasRole();
+    const d = deps('auto');
+
+    await quarantineRole(input(), d);
+
+    expect((d.factory as ReturnType<typeof testClientFactory>).targetCalls).toEqual([{ target: TARGET, sessionName: 'cordon-req-1' }]);
+    expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: ROLE });
+  });
+
+  it.each([
+    ['no InstanceProfile', {}],
+    ['a profile without Roles', { InstanceProfile: { Path: '/', InstanceProfileName: 'p', InstanceProfileId: 'A', Arn: PROFILE_ARN, CreateDate: new Date() } }],
+  ])('GetInstanceProfile with %s: no role, nothing written', async (_label, answer) => {
+    iamHasRole();
+    iamMock.on(GetInstanceProfileCommand).resolves(answer as never);
+
+    const result = await quarantineRole(input(), deps('always'));
+
+    expect(result).toMatchObject({ roleName: null, policyName: null, sessionsRevoked: { status: 'skipped', reason: 'the instance profile holds no role' } });
+    expect(iamMock).not.toHaveReceivedCommand(PutRolePolicyCommand);
+  });
+
+  it('ListInstanceProfilesForRole without a list, and a profile without an Arn, name no profile', async () => {
+    iamHasRole();
+    iamMock.on(ListInstanceProfilesForRoleCommand).resolvesOnce({}).resolves({ InstanceProfiles: [{ InstanceProfileName: 'x' } as never, { Arn: PROFILE_ARN } as never] });
+
+    const none = await quarantineRole(input(), deps('auto'));
+    await quarantineRole(input(), deps('auto'));
+
+    expect(none).toMatchObject({ sessionsRevoked: { status: 'revoked', issuedBefore: NOW } });
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters?.[0])).toEqual([{ Name: 'iam-instance-profile.arn', Values: [PROFILE_ARN] }]);
+  });
+
+  it('DescribeInstances without reservations or instances finds no other user; others are listed sorted', async () => {
+    iamHasRole();
+    ec2Mock.on(DescribeInstancesCommand).resolvesOnce({}).resolvesOnce({ Reservations: [{}] }).resolves({
+      Reservations: [{ Instances: [{ InstanceId: 'i-0000000000000000c' }, {}] }, { Instances: [{ InstanceId: 'i-0000000000000000a' }, { InstanceId: INSTANCE }] }],
+    });
+
+    const empty = await quarantineRole(input(), deps('auto'));
+    const noInstances = await quarantineRole(input(), deps('auto'));
+    const two = await quarantineRole(input(), deps('auto'));
+
+    expect(empty).toMatchObject({ sessionsRevoked: { status: 'revoked' } });
+    expect(noInstances).toMatchObject({ sessionsRevoked: { status: 'revoked' } });
+    expect(two).toMatchObject({
+      sessionsRevoked: {
+        reason: `role ${ROLE} is shared with 2 other instance(s) (i-0000000000000000a, i-0000000000000000c); revoking its sessions would cut them off until they refresh credentials`,
+      },
+    });
+  });
+});
+
+describe('the instance ARN the handler accepts', () => {
+  it.each([
+    [`x${INSTANCE_ARN}`],
+    [`${INSTANCE_ARN}; rm -rf /`],
+    ['arn:aws:ec2:eu-west-1:111122223333:instance/i-'],
+  ])('rejects %s', (arn) => {
+    expect(QuarantineInput.safeParse({ ...input(), instanceArn: arn }).success).toBe(false);
+  });
+
+  it('accepts the other partitions', () => {
+    expect(QuarantineInput.safeParse({ ...input(), instanceArn: 'arn:aws-us-gov:ec2:us-gov-west-1:111122223333:instance/i-0123456789abcdef0' }).success).toBe(true);
+  });
+});
+
+describe('the production clock and pause', () => {
+  it('without injected now and sleep: revokes before the real time, and waits 250 ms at least before reading back', async () => {
+    iamHasRole();
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const started = Date.now();
+
+    const result = await quarantineRole(input(), { factory: testClientFactory(), config: { revokeSessions: 'always' } });
+
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(245);
+    if (result.status !== 'succeeded' || result.sessionsRevoked.status !== 'revoked') throw new Error('expected revoked');
+    expect(Date.parse(result.sessionsRevoked.issuedBefore)).toBeGreaterThanOrEqual(started);
+    expect(Date.parse(result.sessionsRevoked.issuedBefore)).toBeLessThanOrEqual(Date.now());
   });
 });

@@ -48,7 +48,7 @@ const state = (branches: WorkflowState['branches'], extra: Partial<WorkflowState
   ...extra,
 });
 
-const report = (b: { action: string; status: string }, status: string) => ({ action: b.action, status, detail: b });
+const report = (b: { action: string; status: string; [key: string]: unknown }, status: string) => ({ action: b.action, status, detail: b });
 
 describe('decideOutcome, exact documents', () => {
   it('contained: every action listed as succeeded, in order', () => {
