@@ -1,7 +1,9 @@
 /**
  * Issue 16: the isolation paths mutation testing found untested. The `secure` step (never leave an ENI
  * in the allow-all group), the re-run guard on an ENI already isolated, paging of
- * DescribeSecurityGroupRules, and the handler's schema with more than one ENI.
+ * DescribeSecurityGroupRules, and the handler's schema with more than one ENI. The prepare tests find
+ * cordon's groups where prepare does: in the hub ledger's group records (a DynamoDB Document client mock),
+ * each described by id only (lambdas/isolate/groups.ts).
  */
 import {
   AuthorizeSecurityGroupEgressCommand,
@@ -18,14 +20,17 @@ import {
   type DescribeSecurityGroupsCommandInput,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler, productionDeps } from '../../../lambdas/isolate/handler';
 import { isolate, type IsolateDeps, type IsolateInput, type PreparedInterface } from '../../../lambdas/isolate/isolate';
 import { IsolationVerificationError, TransientAwsError } from '../../../lambdas/shared/errors';
+import { groupSk, groupsPk, type GroupPurpose } from '../../../lambdas/shared/group-records';
 import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
 
 const ec2Mock = mockClient(EC2Client);
+const ddbMock = mockClient(DynamoDBDocumentClient);
 
 const TARGET = { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' };
 const BASE = { target: TARGET, incidentId: 'inc-111122223333-eu-west-1-i-0123456789abcdef0', requestId: 'req-1' };
@@ -38,6 +43,8 @@ const ISOLATION_A = 'sg-0aaaaaaaaaaaaaa02';
 const NOW = new Date('2025-06-01T12:00:30.000Z');
 const TIMEOUTS = { TcpEstablishedTimeout: 60, UdpStreamTimeout: 60, UdpTimeout: 30 };
 const LOWERED = { status: 'lowered', tcpEstablishedTimeout: 60, udpStreamTimeout: 60, udpTimeout: 30 };
+const TABLE = 'cordon-ledger';
+const LONG_AGO = '2025-01-01T00:00:00.000Z';
 
 function prepared(extra: Partial<PreparedInterface> = {}): PreparedInterface {
   return {
@@ -55,9 +62,23 @@ function prepared(extra: Partial<PreparedInterface> = {}): PreparedInterface {
 
 let deps: IsolateDeps;
 
+/** The hub ledger's group records, by sort key (`GROUP#<vpc>#<purpose>`), for TARGET's account and region. */
+let ledger: Map<string, Record<string, unknown>>;
+
 beforeEach(() => {
   ec2Mock.reset();
-  deps = { factory: testClientFactory(), config: { tcpEstablishedTimeout: 60, ledgerTable: 'cordon-ledger' }, now: () => NOW };
+  ddbMock.reset();
+  ledger = new Map();
+  ddbMock.on(GetCommand).callsFake((input: GetCommandInput) =>
+    input.TableName === TABLE && input.Key?.pk === groupsPk(TARGET.accountId, TARGET.region) ? { Item: ledger.get(String(input.Key.sk)) } : {},
+  );
+  ddbMock.on(PutCommand).rejects(new Error('test: no group is recorded in these tests'));
+  deps = {
+    factory: testClientFactory(),
+    config: { tcpEstablishedTimeout: 60, ledgerTable: TABLE },
+    now: () => NOW,
+    sleep: () => Promise.reject(new Error('test: nothing here is eventual consistency')),
+  };
 });
 
 /** Calls in order, as [command name, input]. */
@@ -251,10 +272,31 @@ function pagedRules(pages: Record<string, SecurityGroupRule[][]>): void {
   });
 }
 
-function taggedGroups(): void {
+/**
+ * The ledger records UNTRACK_A and ISOLATION_A (or only the purposes given) as cordon's groups of VPC_A, created
+ * long ago; DescribeSecurityGroups answers them by id, in VPC_A, and refuses any lookup by filter.
+ */
+function recordedGroups(purposes: GroupPurpose[] = ['untrack', 'isolation']): void {
+  const ids: Record<GroupPurpose, string> = { untrack: UNTRACK_A, isolation: ISOLATION_A };
+  for (const purpose of purposes) {
+    ledger.set(groupSk(VPC_A, purpose), {
+      pk: groupsPk(TARGET.accountId, TARGET.region),
+      sk: groupSk(VPC_A, purpose),
+      accountId: TARGET.accountId,
+      region: TARGET.region,
+      vpcId: VPC_A,
+      purpose,
+      groupId: ids[purpose],
+      groupName: `cordon-${purpose}-${VPC_A}-0123456789ab`,
+      createdAt: LONG_AGO,
+      incidentId: 'inc-0',
+      requestId: 'req-0',
+    });
+  }
+  const known = new Set(purposes.map((p) => ids[p]));
   ec2Mock.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) => {
-    const purpose = input.Filters?.find((f) => f.Name === 'tag:cordon:purpose')?.Values?.[0];
-    return { SecurityGroups: [{ GroupId: purpose === 'untrack' ? UNTRACK_A : ISOLATION_A, VpcId: VPC_A }] };
+    if (input.Filters?.length) throw new Error('test: cordon must never look groups up by filter (tag, name or VPC)');
+    return { SecurityGroups: (input.GroupIds ?? []).filter((id) => known.has(id)).map((GroupId) => ({ GroupId, VpcId: VPC_A })) };
   });
 }
 
@@ -271,7 +313,7 @@ describe('paging of DescribeSecurityGroupRules', () => {
   const prepare = (interfaces: PreparedInterface[]): IsolateInput => ({ ...BASE, step: 'prepare', interfaces });
 
   it('prepare revokes isolation-group rules found on a second page and counts untrack rules found there', async () => {
-    taggedGroups();
+    recordedGroups();
     pagedRules({
       [UNTRACK_A]: [
         [rule('sgr-u1', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('sgr-u2', UNTRACK_A, true, { v6: '::/0' })],
@@ -284,6 +326,8 @@ describe('paging of DescribeSecurityGroupRules', () => {
 
     await isolate(prepare([prepared()]), deps);
 
+    // The groups are the ledger's, described by id only
+    expect(ec2Mock.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input)).toEqual([{ GroupIds: [UNTRACK_A] }, { GroupIds: [ISOLATION_A] }]);
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, { Filters: [{ Name: 'group-id', Values: [UNTRACK_A] }], NextToken: 'p2' });
     expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
     expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupEgressCommand);
@@ -313,7 +357,7 @@ describe('paging of DescribeSecurityGroupRules', () => {
 
 describe('isolate step "prepare" with two ENIs in one VPC, through the handler', () => {
   it('prepares one pair of groups and maps both ENIs to it', async () => {
-    taggedGroups();
+    recordedGroups();
     pagedRules({ [UNTRACK_A]: [[rule('a', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('b', UNTRACK_A, true, { v6: '::/0' }), rule('c', UNTRACK_A, false, { v4: '0.0.0.0/0' }), rule('d', UNTRACK_A, false, { v6: '::/0' })]] });
     const second = { networkInterfaceId: ENI_1, vpcId: VPC_A, deviceIndex: 1, groupIds: ['sg-0f0f0f0f0f0f0f0f1'], ipv6: true, tcpEstablishedTimeout: 300 };
     const first = { networkInterfaceId: ENI_0, vpcId: VPC_A, deviceIndex: 0, groupIds: [ORIGINAL_SG], ipv6: false, tcpEstablishedTimeout: null };
@@ -343,35 +387,54 @@ describe('isolate step "prepare" with two ENIs in one VPC, through the handler',
 });
 
 describe('races with a concurrent execution on the same VPC', () => {
-  it('a created group gets the exact descriptions; a CreateSecurityGroup error other than Duplicate is rethrown', async () => {
-    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+  const UNTRACK_NAME = new RegExp(`^cordon-untrack-${VPC_A}-[0-9a-f]{12}$`);
+
+  it('a created group gets the exact descriptions; a CreateSecurityGroup error other than Duplicate is rethrown at once', async () => {
     ec2Mock.on(CreateSecurityGroupCommand).rejects(awsError('UnauthorizedOperation'));
 
     const err = await rejectionOf(isolate({ ...BASE, step: 'prepare', interfaces: [prepared()] }, deps));
 
     expect(err.name).toBe('UnauthorizedOperation');
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 1);
+    // Nothing recorded: nothing is described, the untrack group is created (once) and nothing is recorded
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 0);
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateSecurityGroupCommand, 1);
     expect(ec2Mock).toHaveReceivedCommandWith(CreateSecurityGroupCommand, {
+      VpcId: VPC_A,
       Description: 'cordon: allow-all step that untracks live flows before isolation. Do not edit.',
     });
+    expect(ec2Mock.commandCalls(CreateSecurityGroupCommand)[0]?.args[0].input.GroupName).toMatch(UNTRACK_NAME);
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('a random name that is taken anyway (InvalidGroup.Duplicate) is retried under a fresh name, three names in all', async () => {
+    ec2Mock.on(CreateSecurityGroupCommand).rejects(awsError('InvalidGroup.Duplicate'));
+
+    const err = await rejectionOf(isolate({ ...BASE, step: 'prepare', interfaces: [prepared()] }, deps));
+
+    expect(err.name).toBe('InvalidGroup.Duplicate');
+    const names = ec2Mock.commandCalls(CreateSecurityGroupCommand).map((c) => c.args[0].input.GroupName);
+    expect(names).toEqual([expect.stringMatching(UNTRACK_NAME), expect.stringMatching(UNTRACK_NAME), expect.stringMatching(UNTRACK_NAME)]);
+    expect(new Set(names).size).toBe(3);
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('the isolation group is created with its own description; a CreateSecurityGroup without GroupId is an error', async () => {
-    ec2Mock.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) => {
-      const purpose = input.Filters?.find((f) => f.Name === 'tag:cordon:purpose')?.Values?.[0];
-      return { SecurityGroups: purpose === 'untrack' ? [{ GroupId: UNTRACK_A }] : [] };
-    });
+    recordedGroups(['untrack']);
     pagedRules({ [UNTRACK_A]: [[rule('a', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('b', UNTRACK_A, true, { v6: '::/0' }), rule('c', UNTRACK_A, false, { v4: '0.0.0.0/0' }), rule('d', UNTRACK_A, false, { v6: '::/0' })]] });
     ec2Mock.on(CreateSecurityGroupCommand).resolves({});
 
     const err = await rejectionOf(isolate({ ...BASE, step: 'prepare', interfaces: [prepared()] }, deps));
 
-    expect(err.message).toBe(`CreateSecurityGroup cordon-isolation-${VPC_A} returned no GroupId`);
+    const creates = ec2Mock.commandCalls(CreateSecurityGroupCommand).map((c) => c.args[0].input);
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.GroupName).toMatch(new RegExp(`^cordon-isolation-${VPC_A}-[0-9a-f]{12}$`));
+    expect(err.message).toBe(`CreateSecurityGroup ${creates[0]?.GroupName} returned no GroupId`);
     expect(ec2Mock).toHaveReceivedCommandWith(CreateSecurityGroupCommand, { Description: 'cordon: isolation group with no rules. Do not edit.' });
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('an allow-all rule a concurrent execution added first (InvalidPermission.Duplicate) is fine; another error is not', async () => {
-    taggedGroups();
+    recordedGroups();
     pagedRules({ [UNTRACK_A]: [[]] });
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('InvalidPermission.Duplicate'));
     ec2Mock.on(AuthorizeSecurityGroupEgressCommand).rejects(awsError('InvalidPermission.Malformed'));
@@ -384,7 +447,7 @@ describe('races with a concurrent execution on the same VPC', () => {
   });
 
   it('isolation-group rules revoked by a concurrent execution first (NotFound): describes again, at most three times', async () => {
-    taggedGroups();
+    recordedGroups();
     pagedRules({
       [UNTRACK_A]: [[rule('a', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('b', UNTRACK_A, true, { v6: '::/0' }), rule('c', UNTRACK_A, false, { v4: '0.0.0.0/0' }), rule('d', UNTRACK_A, false, { v6: '::/0' })]],
       [ISOLATION_A]: [[rule('sgr-gone', ISOLATION_A, true, { v4: '0.0.0.0/0' })]],
@@ -396,10 +459,12 @@ describe('races with a concurrent execution on the same VPC', () => {
     expect(err.name).toBe('InvalidSecurityGroupRuleId.NotFound');
     expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupEgressCommand, 3);
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, { Filters: [{ Name: 'group-id', Values: [ISOLATION_A] }] });
+    const isolationLooks = ec2Mock.commandCalls(DescribeSecurityGroupRulesCommand).filter((c) => c.args[0].input.Filters?.[0]?.Values?.[0] === ISOLATION_A);
+    expect(isolationLooks).toHaveLength(3);
   });
 
   it('a rule revoked concurrently is gone on the next look: prepare succeeds after one retry', async () => {
-    taggedGroups();
+    recordedGroups();
     let isolationLooks = 0;
     ec2Mock.on(DescribeSecurityGroupRulesCommand).callsFake((input: DescribeSecurityGroupRulesCommandInput) => {
       if (input.Filters?.[0]?.Values?.[0] === UNTRACK_A) {
@@ -421,14 +486,16 @@ describe('races with a concurrent execution on the same VPC', () => {
 });
 
 describe('isolate productionDeps', () => {
-  const ENV = { PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder', TCP_ESTABLISHED_TIMEOUT: '120' };
+  const ENV = { PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder', TCP_ESTABLISHED_TIMEOUT: '120', LEDGER_TABLE: 'cordon-ledger-prod' };
 
-  it('reads the established-TCP timeout from TCP_ESTABLISHED_TIMEOUT, as a number', () => {
-    expect(productionDeps(ENV).config).toStrictEqual({ tcpEstablishedTimeout: 120 });
+  it('reads the established-TCP timeout from TCP_ESTABLISHED_TIMEOUT, as a number, and the ledger table from LEDGER_TABLE', () => {
+    expect(productionDeps(ENV).config).toStrictEqual({ tcpEstablishedTimeout: 120, ledgerTable: 'cordon-ledger-prod' });
   });
 
-  it('refuses to start without TCP_ESTABLISHED_TIMEOUT', () => {
-    expect(() => productionDeps({ PARTITION: 'aws', RESPONDER_ROLE_NAME: 'cordon-responder' })).toThrow('Environment variable TCP_ESTABLISHED_TIMEOUT is not set');
+  it.each(['TCP_ESTABLISHED_TIMEOUT', 'LEDGER_TABLE'] as const)('refuses to start with only %s missing, naming it', (name) => {
+    const env: Record<string, string> = { ...ENV };
+    delete env[name];
+    expect(() => productionDeps(env)).toThrow(`Environment variable ${name} is not set`);
   });
 });
 
@@ -496,7 +563,7 @@ describe('verification details', () => {
   });
 
   it('an error revoking isolation-group rules other than NotFound is not retried', async () => {
-    taggedGroups();
+    recordedGroups();
     pagedRules({
       [UNTRACK_A]: [[rule('a', UNTRACK_A, true, { v4: '0.0.0.0/0' }), rule('b', UNTRACK_A, true, { v6: '::/0' }), rule('c', UNTRACK_A, false, { v4: '0.0.0.0/0' }), rule('d', UNTRACK_A, false, { v6: '::/0' })]],
       [ISOLATION_A]: [[rule('sgr-x', ISOLATION_A, true, { v4: '0.0.0.0/0' })]],
