@@ -38,6 +38,41 @@ export interface MemberPolicyContext {
   readonly keyGroups: ReadonlyArray<{ readonly sid: string; readonly resources: string[]; readonly conditions: Conditions }>;
   /** Regions whose evidence key is named by alias (no `evidenceKeyArn` for them). */
   readonly aliasKeyRegions: readonly string[];
+  /** The configured protected role-name patterns (lib/config.ts `protectedRoles`), besides {@link ALWAYS_PROTECTED_ROLES}. */
+  readonly protectedRoles: readonly string[];
+}
+
+/** Roles never written to whatever the configuration says: cordon's own, service-linked and IAM Identity Center roles. */
+export const ALWAYS_PROTECTED_ROLES = [RESPONDER_ROLE_NAME, 'cordon-*', 'aws-service-role/*', 'aws-reserved/*'] as const;
+
+/** Every IAM write to a role that could widen what it may do, or hand it on: none may touch a protected role. */
+export const PROTECTED_ROLE_ACTIONS = [
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:DeleteRole',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:PassRole',
+];
+
+/** The instance attributes cordon changes (protect, preserve, release-restore), by their `ec2:Attribute/<name>` keys. */
+export const MODIFIABLE_INSTANCE_ATTRIBUTES = ['DisableApiTermination', 'InstanceInitiatedShutdownBehavior'] as const;
+
+/**
+ * Role ARNs for role-name patterns: each at the root path and at any path (`role/*\/<name>`), since IAM
+ * Identity Center and many landing zones put their roles under a path. Path patterns (with `/`) as given.
+ */
+export function protectedRoleArns(partition: string, account: string, patterns: readonly string[]): string[] {
+  return patterns.flatMap((p) =>
+    p.includes('/') ? [`arn:${partition}:iam::${account}:role/${p}`] : [`arn:${partition}:iam::${account}:role/${p}`, `arn:${partition}:iam::${account}:role/*/${p}`],
+  );
 }
 
 export function memberPolicyContext(
@@ -46,6 +81,7 @@ export function memberPolicyContext(
   hubAccount: string,
   regions: readonly string[],
   evidenceKeyArns: Readonly<Record<string, string>>,
+  protectedRoles: readonly string[] = [],
 ): MemberPolicyContext {
   const aliasKeyRegions = regions.filter((region) => !evidenceKeyArns[region]);
   const viaEc2 = { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } };
@@ -71,6 +107,7 @@ export function memberPolicyContext(
     managedResource: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } },
     keyGroups,
     aliasKeyRegions,
+    protectedRoles,
   };
 }
 
@@ -110,10 +147,25 @@ export function responseStatements(c: MemberPolicyContext): iam.PolicyStatement[
       actions: ['ec2:GetConsoleOutput', 'ec2:GetConsoleScreenshot'],
       resources: c.ec2('instance'),
     }),
-    // Termination protection and instance-initiated shutdown → stop; disassociate the instance profile.
+    // Termination protection (protect; release restores it) and instance-initiated shutdown (preserve: stop;
+    // release restores it), and nothing else: `ec2:Attribute/<name>` is set only when the request changes that
+    // attribute (EC2 User Guide, "ec2:Attribute condition key"), so user data, instance type, kernel, source/dest
+    // check or groups are not allowed.
     new iam.PolicyStatement({
-      sid: 'PreserveInstance',
-      actions: ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile'],
+      sid: 'SetTerminationProtection',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: { StringEquals: { 'ec2:Attribute/DisableApiTermination': ['true', 'false'] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'SetShutdownBehavior',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: { StringEquals: { 'ec2:Attribute/InstanceInitiatedShutdownBehavior': ['stop', 'terminate'] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DetachInstanceProfile',
+      actions: ['ec2:DisassociateIamInstanceProfile'],
       resources: c.ec2('instance'),
     }),
     // Release (DESIGN.md §3 "Release"): associate the instance profile again — which passes its role to EC2 —
@@ -153,17 +205,31 @@ export function guardStatements(c: MemberPolicyContext): iam.PolicyStatement[] {
   const { partition, account } = c;
   return [
     // iam:PutRolePolicy and DeleteRolePolicy can't be limited by policy name or content, nor PassRole by role:
-    // keep them off the roles that matter.
+    // keep every role write off the roles that matter (lib/config.ts `protectedRoles`).
     new iam.PolicyStatement({
-      sid: 'NeverEditPrivilegedRoles',
+      sid: 'NeverEditProtectedRoles',
       effect: iam.Effect.DENY,
-      actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:PassRole'],
+      actions: [...PROTECTED_ROLE_ACTIONS],
       resources: [
-        `arn:${partition}:iam::${account}:role/${RESPONDER_ROLE_NAME}`,
-        `arn:${partition}:iam::${account}:role/cordon-*`,
-        `arn:${partition}:iam::${account}:role/aws-service-role/*`,
-        `arn:${partition}:iam::${account}:role/aws-reserved/*`,
+        ...protectedRoleArns(partition, account, ALWAYS_PROTECTED_ROLES),
+        ...protectedRoleArns(partition, account, c.protectedRoles),
       ],
+    }),
+    // Evidence leaves the account for the hub only, never publicly (Service Authorization Reference, EC2:
+    // ModifySnapshotAttribute supports ec2:Add/userId and ec2:Add/group). Whatever is allowed above later.
+    new iam.PolicyStatement({
+      sid: 'NeverShareSnapshotsPublicly',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:ModifySnapshotAttribute'],
+      resources: ['*'],
+      conditions: { Null: { 'ec2:Add/group': 'false' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverShareSnapshotsOutsideHub',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:ModifySnapshotAttribute'],
+      resources: ['*'],
+      conditions: { Null: { 'ec2:Add/userId': 'false' }, StringNotEquals: { 'ec2:Add/userId': c.hubAccount } },
     }),
     // Belt and braces: cordon never destroys evidence, whatever is added above later.
     new iam.PolicyStatement({
