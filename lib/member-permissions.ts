@@ -285,7 +285,7 @@ export function wildcardAcknowledgements(
     {
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
       reason:
-        'The compromised instance role is only known at incident time; PutRolePolicy, DeleteRolePolicy and PassRole are denied on CordonResponder, cordon-*, service-linked and SSO roles, and PassRole only to ec2.amazonaws.com',
+        'The compromised instance role is only known at incident time; every role write and PassRole is denied on the protected roles (CordonResponder, cordon-*, service-linked, SSO and the protectedRoles list), and PassRole only to ec2.amazonaws.com',
     },
   ];
   for (const region of regions) {
@@ -306,7 +306,8 @@ export function wildcardAcknowledgements(
       },
       {
         id: `AwsSolutions-IAM5[Resource::${arn('instance')}]`,
-        reason: 'The target instance is only known at incident time; TerminateInstances is explicitly denied',
+        reason:
+          'The target instance is only known at incident time; ModifyInstanceAttribute only for termination protection and shutdown behaviour (ec2:Attribute/<name>), TerminateInstances explicitly denied',
       },
       {
         id: `AwsSolutions-IAM5[Resource::${arn('volume')}]`,
