@@ -11,6 +11,9 @@
 import type { IConstruct, Node } from 'constructs';
 import { z } from 'zod';
 import { AccountId, Region, describeZodError } from '../lambdas/shared/schemas';
+import { ProtectedRoles } from './protected-roles';
+
+export { DEFAULT_PROTECTED_ROLES } from './protected-roles';
 
 /** The context key holding cordon's configuration. */
 export const CONTEXT_KEY = 'cordon';
@@ -86,26 +89,6 @@ const KeyArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)');
 
-/**
- * Roles in member accounts that `CordonResponder` may never edit, pass or otherwise write to (docs/iam.md
- * "Protected roles"), by role name; `*` and `?` match as in IAM ARNs, at any path. `CordonResponder`, `cordon-*`,
- * service-linked roles and `aws-reserved/*` are always protected besides these.
- */
-export const DEFAULT_PROTECTED_ROLES = [
-  'OrganizationAccountAccessRole',
-  'AWSReservedSSO_*',
-  'aws-controltower-*',
-  'AWSControlTower*',
-  'stacksets-exec-*',
-  'AWSCloudFormationStackSetExecutionRole',
-  'cdk-*',
-] as const;
-
-const ProtectedRolePattern = z
-  .string()
-  .regex(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name (letters, digits and +=,.@_-, at most 64), with * or ? as wildcards')
-  .refine((p) => /[^*?]/.test(p), 'must name something besides wildcards: a pattern matching every role would forbid every quarantine');
-
 export const CordonConfigSchema = z
   .object({
     /**
@@ -158,11 +141,7 @@ export const CordonConfigSchema = z
     /** The only principal allowed to delete evidence. Without it, nobody may. */
     breakGlassRoleArn: RoleArn.optional(),
     /** Role-name patterns CordonResponder may never write to, in every member account (docs/iam.md). Replaces the default list. */
-    protectedRoles: z
-      .array(ProtectedRolePattern)
-      .max(50, 'must name at most 50 patterns')
-      .refine(unique, 'must not repeat a pattern')
-      .default([...DEFAULT_PROTECTED_ROLES]),
+    protectedRoles: ProtectedRoles,
     /**
      * The hub evidence key's ARN (the hub stack's EvidenceKeyArn output). Member stacks name the key by
      * this ARN in CordonResponder's policy; without it they fall back to the key's alias (docs/iam.md).
