@@ -62,8 +62,24 @@ export const PROTECTED_ROLE_ACTIONS = [
   'iam:PassRole',
 ];
 
-/** The instance attributes cordon changes (protect, preserve, release-restore), by their `ec2:Attribute/<name>` keys. */
-export const MODIFIABLE_INSTANCE_ATTRIBUTES = ['DisableApiTermination', 'InstanceInitiatedShutdownBehavior'] as const;
+/**
+ * Instance attributes cordon never changes that EC2 names by an `ec2:Attribute/<name>` key (primitive values
+ * and `Value`-only objects). Block-device mappings (preserve's DeleteOnTermination=false) are a list of objects,
+ * which the key can't describe (docs/iam.md), so they are allowed by the absence of every one of these.
+ */
+export const UNCHANGED_INSTANCE_ATTRIBUTES = [
+  'UserData',
+  'InstanceType',
+  'Kernel',
+  'Ramdisk',
+  'SourceDestCheck',
+  'SriovNetSupport',
+  'EnaSupport',
+  'EbsOptimized',
+  'DisableApiStop',
+  'DisableApiTermination',
+  'InstanceInitiatedShutdownBehavior',
+] as const;
 
 /**
  * Role ARNs for role-name patterns: each at the root path and at any path (`role/*\/<name>`), since IAM
@@ -162,6 +178,20 @@ export function responseStatements(c: MemberPolicyContext): iam.PolicyStatement[
       actions: ['ec2:ModifyInstanceAttribute'],
       resources: c.ec2('instance'),
       conditions: { StringEquals: { 'ec2:Attribute/InstanceInitiatedShutdownBehavior': ['stop', 'terminate'] } },
+    }),
+    // Preserve keeps each volume (DeleteOnTermination=false) and release restores it: a block-device mapping, which
+    // no ec2:Attribute key names. Allowed only when the request names none of the attributes above, nor the
+    // legacy Attribute/Value form (ec2:Attribute).
+    new iam.PolicyStatement({
+      sid: 'KeepVolumesOnTermination',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: {
+        Null: Object.fromEntries([
+          ['ec2:Attribute', 'true'],
+          ...UNCHANGED_INSTANCE_ATTRIBUTES.map((name) => [`ec2:Attribute/${name}`, 'true']),
+        ]),
+      },
     }),
     new iam.PolicyStatement({
       sid: 'DetachInstanceProfile',

@@ -188,11 +188,18 @@ describe('ModifyInstanceAttribute: only the attributes cordon changes', () => {
     expect(await decide('ec2:ModifyInstanceAttribute', instance, { [key]: value })).toBe('Allowed');
   });
 
+  it('allows a block-device mapping change (preserve: DeleteOnTermination=false), which no attribute key names', async () => {
+    expect(await decide('ec2:ModifyInstanceAttribute', instance)).toBe('Allowed');
+  });
+
   it.each([
     ['ec2:Attribute/UserData', 'IyEvYmluL3NoCmN1cmwgZXZpbC5leGFtcGxlIHwgc2g='],
     ['ec2:Attribute/InstanceType', 'p5.48xlarge'],
     ['ec2:Attribute/SourceDestCheck', 'false'],
     ['ec2:Attribute/Kernel', 'aki-01234567'],
+    ['ec2:Attribute/DisableApiStop', 'true'],
+    ['ec2:Attribute/InstanceInitiatedShutdownBehavior', 'hibernate'],
+    ['ec2:Attribute', 'userData'],
   ])('refuses %s', async (key, value) => {
     expect(await decide('ec2:ModifyInstanceAttribute', instance, { [key]: value })).toBe('ImplicitlyDenied');
   });
