@@ -119,11 +119,13 @@ export const ACTION_INFRA = {
         resources: c.snapshots,
         conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
       }),
+      // Only cordon's snapshots, only with the hub account (ec2:Add/userId); public sharing and removals are not
+      // allowed here, and member-permissions.ts denies any other account or group whatever is added later.
       new iam.PolicyStatement({
         sid: 'ShareManagedSnapshotsWithHub',
         actions: ['ec2:ModifySnapshotAttribute'],
         resources: c.snapshots,
-        conditions: c.managedResource,
+        conditions: { StringEquals: { ...c.managedResource.StringEquals, 'ec2:Add/userId': c.hubAccount } },
       }),
       // The hub evidence key: the EBS actions only, through EC2 only.
       ...c.keyGroups.flatMap((g) => [

@@ -11,6 +11,9 @@
 import type { IConstruct, Node } from 'constructs';
 import { z } from 'zod';
 import { AccountId, Region, describeZodError } from '../lambdas/shared/schemas';
+import { ProtectedRoles } from './protected-roles';
+
+export { DEFAULT_PROTECTED_ROLES } from './protected-roles';
 
 /** The context key holding cordon's configuration. */
 export const CONTEXT_KEY = 'cordon';
@@ -137,6 +140,8 @@ export const CordonConfigSchema = z
       .prefault({}),
     /** The only principal allowed to delete evidence. Without it, nobody may. */
     breakGlassRoleArn: RoleArn.optional(),
+    /** Role-name patterns CordonResponder may never write to, in every member account (docs/iam.md). Replaces the default list. */
+    protectedRoles: ProtectedRoles,
     /**
      * The hub evidence key's ARN (the hub stack's EvidenceKeyArn output). Member stacks name the key by
      * this ARN in CordonResponder's policy; without it they fall back to the key's alias (docs/iam.md).
@@ -241,6 +246,8 @@ export interface CordonConfig {
   readonly revokeSessions: 'auto' | 'always' | 'never';
   readonly objectLock: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retentionDays: number };
   readonly breakGlassRoleArn: string | undefined;
+  /** Role-name patterns CordonResponder may never write to (besides the always-protected ones). */
+  readonly protectedRoles: readonly string[];
   /** The hub evidence key per hub region, by ARN (empty: member policies fall back to the key's alias). */
   readonly evidenceKeyArns: Readonly<Record<string, string>>;
   readonly snapshotMaxHours: number;
@@ -303,6 +310,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     revokeSessions: c.revokeSessions,
     objectLock: c.objectLock,
     breakGlassRoleArn: c.breakGlassRoleArn,
+    protectedRoles: c.protectedRoles,
     evidenceKeyArns,
     snapshotMaxHours: c.snapshotMaxHours,
     notificationEmails: c.notificationEmails,

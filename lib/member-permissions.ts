@@ -38,6 +38,57 @@ export interface MemberPolicyContext {
   readonly keyGroups: ReadonlyArray<{ readonly sid: string; readonly resources: string[]; readonly conditions: Conditions }>;
   /** Regions whose evidence key is named by alias (no `evidenceKeyArn` for them). */
   readonly aliasKeyRegions: readonly string[];
+  /** The configured protected role-name patterns (lib/config.ts `protectedRoles`), besides {@link ALWAYS_PROTECTED_ROLES}. */
+  readonly protectedRoles: readonly string[];
+}
+
+/** Roles never written to whatever the configuration says: cordon's own, service-linked and IAM Identity Center roles. */
+export const ALWAYS_PROTECTED_ROLES = [RESPONDER_ROLE_NAME, 'cordon-*', 'aws-service-role/*', 'aws-reserved/*'] as const;
+
+/** Every IAM write to a role that could widen what it may do, or hand it on: none may touch a protected role. */
+export const PROTECTED_ROLE_ACTIONS = [
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'iam:DeleteRole',
+  'iam:TagRole',
+  'iam:UntagRole',
+  'iam:PassRole',
+];
+
+/**
+ * Instance attributes cordon never changes that EC2 names by an `ec2:Attribute/<name>` key (primitive values
+ * and `Value`-only objects). Block-device mappings (preserve's DeleteOnTermination=false) are a list of objects,
+ * which the key can't describe (docs/iam.md), so they are allowed by the absence of every one of these.
+ */
+export const UNCHANGED_INSTANCE_ATTRIBUTES = [
+  'UserData',
+  'InstanceType',
+  'Kernel',
+  'Ramdisk',
+  'SourceDestCheck',
+  'SriovNetSupport',
+  'EnaSupport',
+  'EbsOptimized',
+  'DisableApiStop',
+  'DisableApiTermination',
+  'InstanceInitiatedShutdownBehavior',
+] as const;
+
+/**
+ * Role ARNs for role-name patterns: each at the root path and at any path (`role/*\/<name>`), since IAM
+ * Identity Center and many landing zones put their roles under a path. Path patterns (with `/`) as given.
+ */
+export function protectedRoleArns(partition: string, account: string, patterns: readonly string[]): string[] {
+  return patterns.flatMap((p) =>
+    p.includes('/') ? [`arn:${partition}:iam::${account}:role/${p}`] : [`arn:${partition}:iam::${account}:role/${p}`, `arn:${partition}:iam::${account}:role/*/${p}`],
+  );
 }
 
 export function memberPolicyContext(
@@ -46,6 +97,7 @@ export function memberPolicyContext(
   hubAccount: string,
   regions: readonly string[],
   evidenceKeyArns: Readonly<Record<string, string>>,
+  protectedRoles: readonly string[] = [],
 ): MemberPolicyContext {
   const aliasKeyRegions = regions.filter((region) => !evidenceKeyArns[region]);
   const viaEc2 = { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } };
@@ -71,6 +123,7 @@ export function memberPolicyContext(
     managedResource: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } },
     keyGroups,
     aliasKeyRegions,
+    protectedRoles,
   };
 }
 
@@ -110,10 +163,39 @@ export function responseStatements(c: MemberPolicyContext): iam.PolicyStatement[
       actions: ['ec2:GetConsoleOutput', 'ec2:GetConsoleScreenshot'],
       resources: c.ec2('instance'),
     }),
-    // Termination protection and instance-initiated shutdown → stop; disassociate the instance profile.
+    // Termination protection (protect; release restores it) and instance-initiated shutdown (preserve: stop;
+    // release restores it), and nothing else: `ec2:Attribute/<name>` is set only when the request changes that
+    // attribute (EC2 User Guide, "ec2:Attribute condition key"), so user data, instance type, kernel, source/dest
+    // check or groups are not allowed.
     new iam.PolicyStatement({
-      sid: 'PreserveInstance',
-      actions: ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile'],
+      sid: 'SetTerminationProtection',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: { StringEquals: { 'ec2:Attribute/DisableApiTermination': ['true', 'false'] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'SetShutdownBehavior',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: { StringEquals: { 'ec2:Attribute/InstanceInitiatedShutdownBehavior': ['stop', 'terminate'] } },
+    }),
+    // Preserve keeps each volume (DeleteOnTermination=false) and release restores it: a block-device mapping, which
+    // no ec2:Attribute key names. Allowed only when the request names none of the attributes above, nor the
+    // legacy Attribute/Value form (ec2:Attribute).
+    new iam.PolicyStatement({
+      sid: 'KeepVolumesOnTermination',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: c.ec2('instance'),
+      conditions: {
+        Null: Object.fromEntries([
+          ['ec2:Attribute', 'true'],
+          ...UNCHANGED_INSTANCE_ATTRIBUTES.map((name) => [`ec2:Attribute/${name}`, 'true']),
+        ]),
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DetachInstanceProfile',
+      actions: ['ec2:DisassociateIamInstanceProfile'],
       resources: c.ec2('instance'),
     }),
     // Release (docs/design.md §3.5): associate the instance profile again — which passes its role to EC2 —
@@ -153,17 +235,31 @@ export function guardStatements(c: MemberPolicyContext): iam.PolicyStatement[] {
   const { partition, account } = c;
   return [
     // iam:PutRolePolicy and DeleteRolePolicy can't be limited by policy name or content, nor PassRole by role:
-    // keep them off the roles that matter.
+    // keep every role write off the roles that matter (lib/config.ts `protectedRoles`).
     new iam.PolicyStatement({
-      sid: 'NeverEditPrivilegedRoles',
+      sid: 'NeverEditProtectedRoles',
       effect: iam.Effect.DENY,
-      actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:PassRole'],
+      actions: [...PROTECTED_ROLE_ACTIONS],
       resources: [
-        `arn:${partition}:iam::${account}:role/${RESPONDER_ROLE_NAME}`,
-        `arn:${partition}:iam::${account}:role/cordon-*`,
-        `arn:${partition}:iam::${account}:role/aws-service-role/*`,
-        `arn:${partition}:iam::${account}:role/aws-reserved/*`,
+        ...protectedRoleArns(partition, account, ALWAYS_PROTECTED_ROLES),
+        ...protectedRoleArns(partition, account, c.protectedRoles),
       ],
+    }),
+    // Evidence leaves the account for the hub only, never publicly (Service Authorization Reference, EC2:
+    // ModifySnapshotAttribute supports ec2:Add/userId and ec2:Add/group). Whatever is allowed above later.
+    new iam.PolicyStatement({
+      sid: 'NeverShareSnapshotsPublicly',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:ModifySnapshotAttribute'],
+      resources: ['*'],
+      conditions: { Null: { 'ec2:Add/group': 'false' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverShareSnapshotsOutsideHub',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:ModifySnapshotAttribute'],
+      resources: ['*'],
+      conditions: { Null: { 'ec2:Add/userId': 'false' }, StringNotEquals: { 'ec2:Add/userId': c.hubAccount } },
     }),
     // Belt and braces: cordon never destroys evidence, whatever is added above later.
     new iam.PolicyStatement({
@@ -219,7 +315,7 @@ export function wildcardAcknowledgements(
     {
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
       reason:
-        'The compromised instance role is only known at incident time; PutRolePolicy, DeleteRolePolicy and PassRole are denied on CordonResponder, cordon-*, service-linked and SSO roles, and PassRole only to ec2.amazonaws.com',
+        'The compromised instance role is only known at incident time; every role write and PassRole is denied on the protected roles (CordonResponder, cordon-*, service-linked, SSO and the protectedRoles list), and PassRole only to ec2.amazonaws.com',
     },
   ];
   for (const region of regions) {
@@ -240,7 +336,8 @@ export function wildcardAcknowledgements(
       },
       {
         id: `AwsSolutions-IAM5[Resource::${arn('instance')}]`,
-        reason: 'The target instance is only known at incident time; TerminateInstances is explicitly denied',
+        reason:
+          'The target instance is only known at incident time; ModifyInstanceAttribute only for termination protection and shutdown behaviour (ec2:Attribute/<name>), TerminateInstances explicitly denied',
       },
       {
         id: `AwsSolutions-IAM5[Resource::${arn('volume')}]`,

@@ -61,7 +61,7 @@ export class CordonMemberStack extends Stack {
     // The policy: what every response reads and does, each containment action's own permissions (ACTION_INFRA,
     // in ACTION_SPECS order), then the denies.
     checkActionInfra();
-    const c = memberPolicyContext(partition, account, hubAccount, config.regions, config.evidenceKeyArns);
+    const c = memberPolicyContext(partition, account, hubAccount, config.regions, config.evidenceKeyArns, config.protectedRoles);
     const statements = [
       ...describeStatements(c),
       ...ACTIONS.flatMap((action) => ACTION_INFRA[action].memberStatements(c)),

@@ -120,16 +120,22 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     return hubClients;
   };
 
+  /** Refresh five minutes before expiry so a long task never runs on dying credentials. */
+  const fresh = (c: AwsCredentialIdentity | undefined): c is AwsCredentialIdentity =>
+    c?.expiration !== undefined && c.expiration.getTime() - Date.now() > 5 * 60_000;
+
   const credentialsFor = async (target: Target, name: string): Promise<AwsCredentialIdentity> => {
-    const key = `${target.accountId}/${target.region}`;
+    // One session per request (the session name is `cordon-<requestId>`): CloudTrail attributes every call in a
+    // member account to the request that made it, never to an earlier request served by the same warm Lambda.
+    const session = sessionName(name);
+    const key = `${target.accountId}/${target.region}/${session}`;
     const cached = credentialCache.get(key);
-    // Refresh five minutes before expiry so a long task never runs on dying credentials.
-    if (cached?.expiration && cached.expiration.getTime() - Date.now() > 5 * 60_000) return cached;
+    if (fresh(cached)) return cached;
     const roleArn = responderRoleArn(options.partition, target.accountId, options.responderRoleName);
     const sts = wrap(new STSClient({ region: target.region, maxAttempts }), 'sts');
     try {
       const out = await sts.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(name), DurationSeconds: SESSION_SECONDS }),
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: session, DurationSeconds: SESSION_SECONDS }),
       );
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
@@ -141,6 +147,8 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
         sessionToken: c.SessionToken,
         expiration: c.Expiration,
       };
+      // Sessions of finished requests are dropped once they would no longer be used anyway.
+      for (const [k, c] of credentialCache) if (!fresh(c)) credentialCache.delete(k);
       credentialCache.set(key, creds);
       return creds;
     } catch (err) {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { CordonConfigSchema, loadConfig, parseConfig } from '../../lib/config';
+import { CordonConfigSchema, DEFAULT_PROTECTED_ROLES, loadConfig, parseConfig } from '../../lib/config';
 import { ROOT, cdkJsonContext } from './synth';
 
 const NO_ENV: NodeJS.ProcessEnv = {};
@@ -25,6 +25,7 @@ describe('parseConfig defaults', () => {
       revokeSessions: 'auto',
       objectLock: { mode: 'GOVERNANCE', retentionDays: 90 },
       breakGlassRoleArn: undefined,
+      protectedRoles: [...DEFAULT_PROTECTED_ROLES],
       evidenceKeyArns: {},
       snapshotMaxHours: 24,
       notificationEmails: [],
@@ -117,6 +118,9 @@ describe('parseConfig rejects bad fields, naming the field', () => {
     [{ objectLock: { mode: 'LEGAL' } }, 'objectLock.mode:'],
     [{ objectLock: { retentionDays: 0 } }, 'objectLock.retentionDays:'],
     [{ breakGlassRoleArn: 'arn:aws:iam::123456789012:user/alice' }, 'breakGlassRoleArn: must be an IAM role ARN'],
+    [{ protectedRoles: ['*'] }, 'protectedRoles.0: must name something besides wildcards'],
+    [{ protectedRoles: ['arn:aws:iam::123456789012:role/Admin'] }, 'protectedRoles.0: must be an IAM role name'],
+    [{ protectedRoles: ['Admin', 'Admin'] }, 'protectedRoles: must not repeat a pattern'],
     [{ notificationEmails: ['not-an-email'] }, 'notificationEmails.0: must be an email address'],
     [{ logRetentionDays: 100 }, 'logRetentionDays: must be one of the CloudWatch Logs retention periods'],
     [{ findingTypes: { allow: ['Recon:EC2/Portscan'], deny: ['Recon:EC2/Portscan'] } }, 'findingTypes: allow and deny both name'],

@@ -2,8 +2,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
+import { DEFAULT_PROTECTED_ROLES, parseConfig } from '../../lib/config';
 import { CordonMemberStack, DENIED_ACTIONS } from '../../lib/member-stack';
+import { PROTECTED_ROLE_ACTIONS } from '../../lib/member-permissions';
 import { FUNCTIONS, actsInMemberAccounts, hubRoleName } from '../../lib/functions';
 import { ROOT, asArray, flatten, iamStatements, type Statement } from './synth';
 
@@ -181,14 +182,31 @@ describe('CordonResponder permissions', () => {
     }
   });
 
-  it('cannot put inline policies on itself, on cordon hub roles, on service-linked or SSO roles', () => {
+  it('cannot write to itself, cordon hub roles, service-linked or SSO roles, nor the default protected roles, at any path', () => {
     const deny = policy.find((s) => s.Effect === 'Deny' && actionsOf(s).includes('iam:PutRolePolicy'));
+    const arn = (name: string): string[] => [
+      `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${name}`,
+      `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*/${name}`,
+    ];
 
     expect(asArray(deny?.Resource).map(flatten)).toEqual([
-      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/CordonResponder',
-      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cordon-*',
+      ...arn('CordonResponder'),
+      ...arn('cordon-*'),
       'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*',
       'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-reserved/*',
+      ...DEFAULT_PROTECTED_ROLES.flatMap(arn),
+    ]);
+    expect(actionsOf(deny!)).toEqual(PROTECTED_ROLE_ACTIONS);
+  });
+
+  it('protects the configured protectedRoles instead of the default list', () => {
+    const custom = iamStatements(memberTemplate({ hubAccount: HUB, memberAccounts: ['222222222222'], protectedRoles: ['Admin*'] }))
+      .map(({ statement }) => statement)
+      .find((s) => s.Effect === 'Deny' && actionsOf(s).includes('iam:PassRole'));
+
+    expect(asArray(custom?.Resource).map(flatten).slice(6)).toEqual([
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/Admin*',
+      'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*/Admin*',
     ]);
   });
 

@@ -81,36 +81,46 @@ describe('createClientFactory().forTarget', () => {
     expect(creds).toMatchObject({ accessKeyId: 'ASIAONE', secretAccessKey: 'secret-ONE', sessionToken: 'token-ONE' });
   });
 
-  it('caches credentials per account and region', async () => {
+  it('caches credentials per account, region and session: one session per request', async () => {
     // Prepare
     stsMock
       .on(AssumeRoleCommand)
       .resolvesOnce(credentials('ONE'))
       .resolvesOnce(credentials('TWO'))
-      .resolvesOnce(credentials('THREE'));
+      .resolvesOnce(credentials('THREE'))
+      .resolvesOnce(credentials('FOUR'));
     const f = factory();
 
     // Act
     const first = await f.forTarget(TARGET, 'cordon-req-1');
-    const again = await f.forTarget(TARGET, 'cordon-req-2');
+    const again = await f.forTarget(TARGET, 'cordon-req-1');
+    const otherRequest = await f.forTarget(TARGET, 'cordon-req-2');
     const otherAccount = await f.forTarget(OTHER_ACCOUNT, 'cordon-req-1');
     const otherRegion = await f.forTarget(OTHER_REGION, 'cordon-req-1');
 
-    // Assess: one AssumeRole per (account, region), in that order
-    expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 3);
+    // Assess: one AssumeRole per (account, region, session), in that order; request 2 never runs on request 1's session
+    expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 4);
     expect(stsMock).toHaveReceivedNthCommandWith(1, AssumeRoleCommand, {
       RoleArn: 'arn:aws:iam::111122223333:role/CordonResponder',
+      RoleSessionName: 'cordon-req-1',
     });
     expect(stsMock).toHaveReceivedNthCommandWith(2, AssumeRoleCommand, {
-      RoleArn: 'arn:aws:iam::444455556666:role/CordonResponder',
+      RoleArn: 'arn:aws:iam::111122223333:role/CordonResponder',
+      RoleSessionName: 'cordon-req-2',
     });
     expect(stsMock).toHaveReceivedNthCommandWith(3, AssumeRoleCommand, {
+      RoleArn: 'arn:aws:iam::444455556666:role/CordonResponder',
+      RoleSessionName: 'cordon-req-1',
+    });
+    expect(stsMock).toHaveReceivedNthCommandWith(4, AssumeRoleCommand, {
       RoleArn: 'arn:aws:iam::111122223333:role/CordonResponder',
+      RoleSessionName: 'cordon-req-1',
     });
     expect((await first.ec2.config.credentials()).accessKeyId).toBe('ASIAONE');
     expect((await again.ec2.config.credentials()).accessKeyId).toBe('ASIAONE');
-    expect((await otherAccount.ec2.config.credentials()).accessKeyId).toBe('ASIATWO');
-    expect((await otherRegion.ec2.config.credentials()).accessKeyId).toBe('ASIATHREE');
+    expect((await otherRequest.ec2.config.credentials()).accessKeyId).toBe('ASIATWO');
+    expect((await otherAccount.ec2.config.credentials()).accessKeyId).toBe('ASIATHREE');
+    expect((await otherRegion.ec2.config.credentials()).accessKeyId).toBe('ASIAFOUR');
     expect(await otherRegion.ec2.config.region()).toBe('us-west-2');
   });
 
