@@ -5,7 +5,7 @@
  * that failed is never reported as success.
  */
 import { z } from 'zod';
-import { CONTAINMENT_ACTIONS as CONTAINMENT_KEYS, GATED_ACTIONS } from '../shared/actions';
+import { ACTIONS, CONTAINMENT_ACTIONS as CONTAINMENT_KEYS, GATED_ACTIONS } from '../shared/actions';
 import { ApprovalResult, BeforeSummary } from '../shared/workflow';
 
 /**
@@ -303,6 +303,13 @@ function decideOpened(state: WorkflowState & { branches: BranchResult[] | undefi
     const { report, failures: f } = reportBranch(branch);
     actions.push(report);
     failures.push(...f);
+  }
+  // A planned action whose branch reported nothing did not happen as far as anyone can prove: never silence.
+  for (const action of ACTIONS) {
+    if (!state.before.plan[action] || actions.some((a) => a.action === action)) continue;
+    const detail = { action, status: 'failed', error: 'NoResult', cause: 'planned, but its branch reported no result' };
+    actions.push({ action, status: 'failed', detail });
+    failures.push({ action, error: 'NoResult', cause: detail.cause });
   }
 
   const declined = actions.filter((a) => a.status === 'declined');

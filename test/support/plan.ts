@@ -2,8 +2,10 @@
  * `Plan` values for tests, built from the action catalogue (lambdas/shared/actions.ts) so a test
  * that says "these actions run" keeps compiling, and keeps meaning the same, when an action is added.
  */
-import type { ActionKey } from '../../lambdas/shared/actions';
+import { GATED_ACTIONS, type ActionKey } from '../../lambdas/shared/actions';
 import { planWhere, type Plan } from '../../lambdas/shared/workflow';
+
+const GATED = new Set<string>(GATED_ACTIONS);
 
 /** A plan running exactly `keys`; every other action is false. */
 export function planOf(...keys: ActionKey[]): Plan {
@@ -25,4 +27,25 @@ export function emptyPlan(): Plan {
 export function planWithout(...keys: ActionKey[]): Plan {
   const skipped = new Set(keys);
   return planWhere((a) => !skipped.has(a));
+}
+
+/**
+ * The plan a workflow state's branches imply: every action that reported a result (inside the approval
+ * gate too), and, when the gate declined or failed before running its branches, every gated action — as
+ * the real workflow, which gives every planned action a branch result.
+ */
+export function planFromBranches(branches: readonly unknown[] | undefined): Plan {
+  const reported = new Set<string>();
+  let gateWithoutBranches = false;
+  for (const b of branches ?? []) {
+    const r = b as { action?: unknown; status?: unknown; gate?: unknown; branches?: unknown[] };
+    if (r.gate === 'approval') {
+      if (!r.branches) gateWithoutBranches = true;
+      for (const g of r.branches ?? []) {
+        const gr = g as { action?: unknown; status?: unknown };
+        if (typeof gr.action === 'string' && gr.status !== 'skipped') reported.add(gr.action);
+      }
+    } else if (typeof r.action === 'string' && r.status !== 'skipped') reported.add(r.action);
+  }
+  return planWhere((a) => reported.has(a) || (gateWithoutBranches && GATED.has(a)));
 }

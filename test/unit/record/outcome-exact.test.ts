@@ -5,6 +5,7 @@
  */
 import { decideOutcome, openGate, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
+import { planFromBranches } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 const ENI_A = 'eni-0000000000000000a';
@@ -42,7 +43,8 @@ const failed = (action: string, error = 'E', cause = 'c') => ({ action, status: 
 
 const state = (branches: WorkflowState['branches'], extra: Partial<WorkflowState> = {}): WorkflowState => ({
   request: {},
-  before: before(),
+  // The workflow gives every planned action a branch result: the plan is what the branches report.
+  before: before({ plan: planFromBranches(branches) }),
   protect: PROTECTED,
   branches,
   ...extra,
@@ -226,13 +228,41 @@ describe('decideOutcome, exact documents', () => {
   });
 });
 
-describe('decideOutcome through the approval gate, exact documents', () => {
-  const gated = (gate: Record<string, unknown>, plain: unknown[], extra: Partial<WorkflowState> = {}): WorkflowState => ({
-    request: {},
-    before: before({ approval: { required: true, matchedTag: TAG, timeoutSeconds: 3600, onTimeout: 'deny' } }),
-    branches: [{ gate: 'approval', ...gate }, ...plain] as WorkflowState['branches'],
-    ...extra,
+describe('decideOutcome: a planned action that reports nothing', () => {
+  it('is a failure (NoResult), never part of "all requested actions succeeded"', () => {
+    const s = state([ISOLATED, QUARANTINED, FLOW_LOGS]);
+    (s.before as BeforeSummary).plan = { ...(s.before as BeforeSummary).plan, snapshot: true };
+
+    const noResult = { action: 'snapshot', status: 'failed', error: 'NoResult', cause: 'planned, but its branch reported no result' };
+    expect(decideOutcome(s)).toStrictEqual({
+      outcome: 'partially-contained',
+      actions: [report(ISOLATED, 'succeeded'), report(QUARANTINED, 'succeeded'), report(FLOW_LOGS, 'succeeded'), report(noResult, 'failed')],
+      failures: [{ action: 'snapshot', error: 'NoResult', cause: 'planned, but its branch reported no result' }],
+      summary: 'partially-contained: snapshot failed; isolate, quarantineRole, flowLogs succeeded',
+    });
   });
+
+  it('a planned containment action with no result and nothing else of containment succeeded is failed', () => {
+    const s = state([FLOW_LOGS, SNAPSHOTS]);
+    (s.before as BeforeSummary).plan = { ...(s.before as BeforeSummary).plan, isolate: true };
+
+    const decision = decideOutcome(s);
+
+    expect(decision.outcome).toBe('failed');
+    expect(decision.failures).toStrictEqual([{ action: 'isolate', error: 'NoResult', cause: 'planned, but its branch reported no result' }]);
+  });
+});
+
+describe('decideOutcome through the approval gate, exact documents', () => {
+  const gated = (gate: Record<string, unknown>, plain: unknown[], extra: Partial<WorkflowState> = {}): WorkflowState => {
+    const branches = [{ gate: 'approval', ...gate }, ...plain] as WorkflowState['branches'];
+    return {
+      request: {},
+      before: before({ approval: { required: true, matchedTag: TAG, timeoutSeconds: 3600, onTimeout: 'deny' }, plan: planFromBranches(branches) }),
+      branches,
+      ...extra,
+    };
+  };
   const PRESERVE = { action: 'preserve', status: 'succeeded', targetGroups: { status: 'skipped', reason: 'held' } };
 
   it('approved: containment ran; the summary says who approved; the preserve action takes the later target-group result', () => {

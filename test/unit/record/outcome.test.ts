@@ -1,6 +1,6 @@
 import { decideOutcome, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { emptyPlan, fullPlan } from '../../support/plan';
+import { emptyPlan, fullPlan, planFromBranches } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 
@@ -32,7 +32,8 @@ const SNAPSHOTS = { action: 'snapshot', status: 'started', snapshots: [] };
 const PROTECTED = { autoScaling: { status: 'not-a-member' }, terminationProtection: { status: 'enabled' } };
 
 function state(branches: WorkflowState['branches'], extra: Partial<WorkflowState> = {}): WorkflowState {
-  return { request: {}, before: beforeSummary(), protect: PROTECTED, branches, ...extra };
+  // The workflow gives every planned action a branch result: the plan is what the branches report.
+  return { request: {}, before: beforeSummary({ plan: planFromBranches(branches) }), protect: PROTECTED, branches, ...extra };
 }
 
 describe('decideOutcome', () => {
