@@ -10,7 +10,7 @@
  */
 import type { IConstruct, Node } from 'constructs';
 import { z } from 'zod';
-import { AccountId, Region, describeZodError } from '../lambdas/shared/schemas';
+import { AccountId, InstanceId, Region, describeZodError } from '../lambdas/shared/schemas';
 
 /** The context key holding cordon's configuration. */
 export const CONTEXT_KEY = 'cordon';
@@ -45,18 +45,56 @@ const TagMatch = z
   .strict();
 
 /**
- * The approval gate (issue 5, docs/approval.md): for instances carrying any of these tags, network
- * isolation, the role quarantine and leaving Auto Scaling / target groups wait for a human decision;
- * evidence collection does not wait. No tags: no gate.
+ * An Auto Scaling group, as `<accountId>/<groupName>`: group names are unique only within an account.
+ * Membership is read from AWS (DescribeAutoScalingInstances), never from a tag.
+ */
+const AutoScalingGroupRef = z
+  .string()
+  .regex(
+    /^\d{12}\/[^\r\n\t/][^\r\n\t]{0,254}$/,
+    'must be <accountId>/<groupName> (123456789012/web-asg): Auto Scaling group names are unique only within an account',
+  );
+
+/**
+ * Instances cordon never isolates or quarantines (docs/containment.md, DESIGN.md §3.2): hub configuration
+ * only, never a tag the member account can write. An exempt instance still gets its evidence (before-state,
+ * flow logs, snapshots, console output); a responder's manual or API request overrides the exemption.
+ */
+const ExemptionsConfig = z
+  .object({
+    /** Every instance of these accounts. */
+    accounts: z.array(AccountId).max(1000).refine(unique, 'must not repeat an account').default([]),
+    /** These instances. */
+    instanceIds: z.array(InstanceId).max(1000).refine(unique, 'must not repeat an instance id').default([]),
+    /** Instances that AWS reports as members of these groups, as `<accountId>/<groupName>`. */
+    autoScalingGroups: z.array(AutoScalingGroupRef).max(1000).refine(unique, 'must not repeat a group').default([]),
+  })
+  .strict();
+
+/**
+ * The approval gate (issue 5, docs/approval.md): for selected instances, network isolation, the role
+ * quarantine and leaving Auto Scaling / target groups wait for a human decision; evidence collection does
+ * not wait. Nothing selected: no gate.
  */
 const ApprovalConfig = z
   .object({
-    /** Instances carrying any of these tags (exact key and value) need a human decision before containment. */
+    /**
+     * Instances carrying any of these tags (exact key and value) need a human decision before containment.
+     * Tags are member-writable, so a tag can only add a wait: a tag-selected gate always approves on timeout.
+     */
     requiredForTags: z
       .array(TagMatch)
       .max(50, 'must name at most 50 tags')
       .refine((tags) => unique(tags.map((t) => `${t.key}=${t.value}`)), 'must not repeat a tag')
       .default([]),
+    /** Hub-side selectors: instances of these accounts, or these instances, need a human decision. */
+    requiredFor: z
+      .object({
+        accounts: z.array(AccountId).max(1000).refine(unique, 'must not repeat an account').default([]),
+        instanceIds: z.array(InstanceId).max(1000).refine(unique, 'must not repeat an instance id').default([]),
+      })
+      .strict()
+      .prefault({}),
     /** How long containment waits for the decision (1 minute to 24 hours). */
     timeoutSeconds: z
       .number()
@@ -64,7 +102,11 @@ const ApprovalConfig = z
       .min(60, 'must be at least 60 (one minute)')
       .max(86400, 'must be at most 86400 (24 hours): evidence sharing waits for the decision too')
       .default(1800),
-    /** What happens when nobody decides in time: contain anyway (`approve`) or leave the instance in service (`deny`). */
+    /**
+     * What happens when nobody decides in time on a gate selected by `requiredFor` (hub configuration): contain
+     * anyway (`approve`) or leave the instance in service (`deny`). Gates selected by `requiredForTags` always
+     * approve on timeout: only a human's deny stops containment.
+     */
     onTimeout: z.enum(['approve', 'deny']).default('approve'),
   })
   .strict();
@@ -113,14 +155,10 @@ export const CordonConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Instances carrying this tag are recorded and notified, never contained. */
-    exemptionTag: z
-      .object({
-        key: z.string().min(1).max(128).default('cordon:exempt'),
-        value: z.string().max(256).default('true'),
-      })
-      .strict()
-      .prefault({}),
+    /** Instances cordon records and collects evidence from, but never isolates or quarantines. */
+    exemptions: ExemptionsConfig.prefault({}),
+    /** Removed: exemptions are hub configuration (`exemptions`); kept here only to refuse it with a reason. */
+    exemptionTag: z.unknown().optional(),
     /** Wait between the untrack and isolation security-group swaps. */
     settleSeconds: z.number().int('must be a whole number').min(0).max(300).default(15),
     /** Established-TCP idle timeout set on each contained network interface (60 is the minimum AWS allows). */
@@ -207,14 +245,25 @@ export const CordonConfigSchema = z
         message: `allow and deny both name ${both.join(', ')}: remove each type from one of the lists`,
       });
     }
-    const exemption = c.approval.requiredForTags.findIndex((t) => t.key === c.exemptionTag.key && t.value === c.exemptionTag.value);
-    if (exemption >= 0) {
+    if (c.exemptionTag !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['approval', 'requiredForTags', exemption],
+        path: ['exemptionTag'],
         message:
-          `${c.exemptionTag.key}=${c.exemptionTag.value} is the exemption tag: exempt instances are never contained, ` +
-          'so no approval would ever be asked; remove it from approval.requiredForTags',
+          'is no longer supported: exemptions moved to `exemptions` (accounts, instanceIds, autoScalingGroups as <accountId>/<groupName>), ' +
+          'because an instance tag is writable by the member account, including by whoever compromised the instance, ' +
+          'and must never turn containment off (docs/containment.md); remove exemptionTag',
+      });
+    }
+    const hubSelected = c.approval.requiredFor.accounts.length + c.approval.requiredFor.instanceIds.length > 0;
+    if (c.approval.onTimeout === 'deny' && !hubSelected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'onTimeout'],
+        message:
+          '"deny" applies only to gates selected by approval.requiredFor (hub configuration), and none is set: gates selected by ' +
+          'approval.requiredForTags always approve on timeout, because the member account can write tags; add accounts or ' +
+          'instance ids to approval.requiredFor, or set onTimeout to "approve"',
       });
     }
     if (c.api.throttling.burstLimit < c.api.throttling.rateLimit) {
@@ -235,7 +284,13 @@ export interface CordonConfig {
   readonly regions: readonly string[];
   readonly severityThreshold: number;
   readonly findingTypes: { readonly allow: readonly string[]; readonly deny: readonly string[] };
-  readonly exemptionTag: { readonly key: string; readonly value: string };
+  /** Instances never isolated or quarantined (hub configuration only); evidence is still collected. */
+  readonly exemptions: {
+    readonly accounts: readonly string[];
+    readonly instanceIds: readonly string[];
+    /** `<accountId>/<groupName>`. */
+    readonly autoScalingGroups: readonly string[];
+  };
   readonly settleSeconds: number;
   readonly tcpEstablishedTimeoutSeconds: number;
   readonly revokeSessions: 'auto' | 'always' | 'never';
@@ -246,10 +301,14 @@ export interface CordonConfig {
   readonly snapshotMaxHours: number;
   readonly notificationEmails: readonly string[];
   readonly logRetentionDays: number;
-  /** The approval gate; disabled when `requiredForTags` is empty. */
+  /** The approval gate; disabled when `requiredForTags` and `requiredFor` are empty. */
   readonly approval: {
+    /** Member-writable selectors: these gates always approve on timeout. */
     readonly requiredForTags: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+    /** Hub-side selectors: `onTimeout` applies to these gates. */
+    readonly requiredFor: { readonly accounts: readonly string[]; readonly instanceIds: readonly string[] };
     readonly timeoutSeconds: number;
+    /** Applies to hub-selected gates only. */
     readonly onTimeout: 'approve' | 'deny';
   };
   readonly api: {
@@ -297,7 +356,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     regions,
     severityThreshold: c.severityThreshold,
     findingTypes: c.findingTypes,
-    exemptionTag: c.exemptionTag,
+    exemptions: c.exemptions,
     settleSeconds: c.settleSeconds,
     tcpEstablishedTimeoutSeconds: c.tcpEstablishedTimeoutSeconds,
     revokeSessions: c.revokeSessions,

@@ -18,6 +18,7 @@ import {
   paths,
   requestedStep,
   retry,
+  skipped,
   task,
   wait,
   type Graph,
@@ -55,7 +56,10 @@ export function leaveTargetGroupsBranch(): Graph {
   });
 }
 
-/** Never waits: keep the instance and its volumes; behind the gate, the target groups wait for approval. */
+/**
+ * Never waits: keep the instance and its volumes; behind the gate, the target groups wait for approval.
+ * Skipped for a hub-exempt instance: its shutdown behaviour, volumes and target groups are left as they are.
+ */
 export function preserveBranch(): Graph {
   const preserve = (comment: string, deregister: JsonObject): State =>
     task({
@@ -67,8 +71,14 @@ export function preserveBranch(): Graph {
       next: null,
     });
   return {
-    StartAt: 'ShouldHoldTargetGroups',
+    StartAt: 'ShouldPreserve',
     States: {
+      ShouldPreserve: choice(
+        [[isTrue('$.before.exempt'), 'PreservationExempt']],
+        'ShouldHoldTargetGroups',
+        'An exempt instance (hub configuration, DESIGN.md §3.2) gets its evidence only: nothing about it changes',
+      ),
+      PreservationExempt: skipped('preserve', 'exempt: the instance is exempt by hub configuration, so nothing about it is changed'),
       ShouldHoldTargetGroups: choice(
         [[isPresentAndTrue('$.before.approval.required'), 'PreserveBeforeApproval']],
         'PreserveInstance',

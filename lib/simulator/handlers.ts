@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { silentLog } from '../../lambdas/shared/handler';
 import * as awaitApproval from '../../lambdas/await-approval/handler';
 import * as captureState from '../../lambdas/capture-state/handler';
-import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
+import { NO_EXEMPTIONS, type ApprovalPolicy, type Exemptions } from '../../lambdas/capture-state/capture-state';
 import * as collectEvidence from '../../lambdas/collect-evidence/handler';
 import * as flowLogs from '../../lambdas/flow-logs/handler';
 import * as isolate from '../../lambdas/isolate/handler';
@@ -40,6 +40,8 @@ export interface HubSettings {
   readonly snapshotMaxHours: number;
   /** The approval gate (capture-state's config). @default - no gate */
   readonly approval?: ApprovalPolicy;
+  /** The hub's exemptions (lib/config.ts `exemptions`). @default - none */
+  readonly exemptions?: Exemptions;
 }
 
 export const functionArn = (hub: Pick<HubSettings, 'hubAccountId' | 'region'>, name: string) =>
@@ -55,14 +57,19 @@ export function deployedSettings(hub: HubSettings): DeployedSettings {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${hub.region}:${hub.hubAccountId}:${resource}`;
   return {
     config: {
-      exemptionTag: { key: 'cordon:exempt', value: 'true' },
+      exemptions: hub.exemptions ?? NO_EXEMPTIONS,
       settleSeconds: hub.settleSeconds,
       tcpEstablishedTimeoutSeconds: hub.tcpEstablishedTimeout,
       revokeSessions: hub.revokeSessions,
       snapshotMaxHours: hub.snapshotMaxHours,
       approval: hub.approval
-        ? { requiredForTags: [...hub.approval.requiredForTags], timeoutSeconds: hub.approval.timeoutSeconds, onTimeout: hub.approval.onTimeout }
-        : { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
+        ? {
+            requiredForTags: [...hub.approval.requiredForTags],
+            requiredFor: hub.approval.requiredFor,
+            timeoutSeconds: hub.approval.timeoutSeconds,
+            onTimeout: hub.approval.onTimeout,
+          }
+        : { requiredForTags: [], requiredFor: { accounts: [], instanceIds: [] }, timeoutSeconds: 1800, onTimeout: 'approve' },
     },
     partition: 'aws',
     hubAccountId: hub.hubAccountId,
