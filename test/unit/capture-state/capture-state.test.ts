@@ -432,6 +432,7 @@ describe('captureBeforeState: happy path', () => {
     expect(summary).toEqual({
       incidentId: INCIDENT,
       exempt: false,
+      exemption: null,
       duplicate: false,
       ownerRequestId: 'req-1',
       incidentStatus: 'open',
