@@ -71,19 +71,17 @@ export function preserveBranch(): Graph {
       next: null,
     });
   return {
-    StartAt: 'ShouldPreserve',
+    StartAt: 'ShouldHoldTargetGroups',
     States: {
-      ShouldPreserve: choice(
-        [[isTrue('$.before.exempt'), 'PreservationExempt']],
-        'ShouldHoldTargetGroups',
-        'An exempt instance (hub configuration, DESIGN.md §3.2) gets its evidence only: nothing about it changes',
+      ShouldHoldTargetGroups: choice(
+        [
+          [isTrue('$.before.exempt'), 'PreservationExempt'],
+          [isPresentAndTrue('$.before.approval.required'), 'PreserveBeforeApproval'],
+        ],
+        'PreserveInstance',
+        'An exempt instance (hub configuration, DESIGN.md §3.2) gets its evidence only: nothing about it changes. Preservation never waits; deregistering from target groups takes the instance out of service, so behind the approval gate it waits (LeaveTargetGroups)',
       ),
       PreservationExempt: skipped('preserve', 'exempt: the instance is exempt by hub configuration, so nothing about it is changed'),
-      ShouldHoldTargetGroups: choice(
-        [[isPresentAndTrue('$.before.approval.required'), 'PreserveBeforeApproval']],
-        'PreserveInstance',
-        'Preservation never waits; deregistering from target groups takes the instance out of service, so behind the approval gate it waits (LeaveTargetGroups)',
-      ),
       PreserveBeforeApproval: preserve(
         'Shutdown behaviour to stop and DeleteOnTermination=false on every volume, without waiting for approval; target groups are left for LeaveTargetGroups',
         { deregisterFromTargetGroups: false },

@@ -169,7 +169,7 @@ describe('the response workflow behind the gate', () => {
     expect(ungated).toEqual(expect.arrayContaining(['EnableFlowLogs', 'CreateSnapshots', 'PreserveBeforeApproval', 'CollectEvidence']));
     for (const s of ['PrepareIsolationGroups', 'QuarantineRole', 'ProtectAfterApproval', 'LeaveTargetGroups']) expect(ungated).not.toContain(s);
     // Behind the gate, the evidence branch's preserve leaves target groups alone.
-    const held = evidence.find((b) => b.StartAt === 'ShouldPreserve')!.States.PreserveBeforeApproval!;
+    const held = evidence.find((b) => b.StartAt === 'ShouldHoldTargetGroups')!.States.PreserveBeforeApproval!;
     expect(held.Parameters).toMatchObject({ deregisterFromTargetGroups: false });
   });
 });

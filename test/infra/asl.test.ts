@@ -90,14 +90,14 @@ describe('the containment branches follow ACTION_SPECS', () => {
     const { contain, gated } = containBranches(responseDefinition());
 
     expect(gated.map((b) => b.StartAt)).toEqual(['ShouldIsolate', 'ShouldQuarantineRole', 'ShouldLeaveTargetGroups']);
-    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldPreserve', 'CollectEvidence']);
+    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldHoldTargetGroups', 'CollectEvidence']);
   });
 
   it('follows the catalogue order', () => {
     const { contain, gated } = containBranches(responseDefinition([...ACTION_SPECS].reverse()));
 
     expect(gated.map((b) => b.StartAt)).toEqual(['ShouldQuarantineRole', 'ShouldIsolate', 'ShouldLeaveTargetGroups']);
-    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldSnapshot', 'ShouldEnableFlowLogs', 'ShouldPreserve', 'CollectEvidence']);
+    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldSnapshot', 'ShouldEnableFlowLogs', 'ShouldHoldTargetGroups', 'CollectEvidence']);
   });
 
   it('a new gated action with the simple pattern appears in ContainNetworkAndRole from its catalogue entry alone', () => {
@@ -136,14 +136,14 @@ describe('the containment branches follow ACTION_SPECS', () => {
         },
       },
     });
-    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldPreserve', 'CollectEvidence']);
+    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldHoldTargetGroups', 'CollectEvidence']);
     expect(validate(substituted(JSON.stringify(definition)))).toEqual([]);
   });
 
   it('a new evidence (not gated) action joins the branches of Contain that never wait, before preservation', () => {
     const { contain, gated } = containBranches(responseDefinition([...ACTION_SPECS, { ...HYPOTHETICAL, gated: false }]));
 
-    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldRevokeSessions', 'ShouldPreserve', 'CollectEvidence']);
+    expect(contain.map((b) => b.StartAt)).toEqual(['OpenGate', 'ShouldEnableFlowLogs', 'ShouldSnapshot', 'ShouldRevokeSessions', 'ShouldHoldTargetGroups', 'CollectEvidence']);
     expect(gated.map((b) => b.StartAt)).toEqual(['ShouldIsolate', 'ShouldQuarantineRole', 'ShouldLeaveTargetGroups']);
   });
 
