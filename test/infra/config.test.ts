@@ -101,6 +101,9 @@ describe('parseConfig defaults', () => {
 
     expect(legacy).toThrow(/^Invalid cordon config: exemptionTag: is no longer supported: exemptions moved to `exemptions`/);
     expect(legacy).toThrow('an instance tag is writable by the member account, including by whoever compromised the instance');
+    // Synth reads the configuration through loadConfig: the same refusal.
+    const app = new App({ context: { cordon: { exemptionTag: { key: 'cordon:exempt', value: 'true' } } } });
+    expect(() => loadConfig(app, NO_ENV)).toThrow('exemptionTag: is no longer supported: exemptions moved to `exemptions`');
   });
 
   it('fills the api block field by field, and keeps named principals', () => {
