@@ -14,6 +14,7 @@ import { AccountId, Region, describeZodError } from '../lambdas/shared/schemas';
 import { ProtectedRoles } from './protected-roles';
 
 export { DEFAULT_PROTECTED_ROLES } from './protected-roles';
+import { ApprovalConfig, ExemptionsConfig, unique } from './config-selectors';
 
 /** The context key holding cordon's configuration. */
 export const CONTEXT_KEY = 'cordon';
@@ -36,41 +37,6 @@ const OrganizationId = z
 const RoleArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
-
-const unique = <T>(items: readonly T[]): boolean => new Set(items).size === items.length;
-
-/** One instance tag, matched exactly (key and value), as EC2 reports it. */
-const TagMatch = z
-  .object({
-    key: z.string().min(1, 'must not be empty').max(128),
-    value: z.string().max(256),
-  })
-  .strict();
-
-/**
- * The approval gate (issue 5, docs/approval.md): for instances carrying any of these tags, network
- * isolation, the role quarantine and leaving Auto Scaling / target groups wait for a human decision;
- * evidence collection does not wait. No tags: no gate.
- */
-const ApprovalConfig = z
-  .object({
-    /** Instances carrying any of these tags (exact key and value) need a human decision before containment. */
-    requiredForTags: z
-      .array(TagMatch)
-      .max(50, 'must name at most 50 tags')
-      .refine((tags) => unique(tags.map((t) => `${t.key}=${t.value}`)), 'must not repeat a tag')
-      .default([]),
-    /** How long containment waits for the decision (1 minute to 24 hours). */
-    timeoutSeconds: z
-      .number()
-      .int('must be a whole number')
-      .min(60, 'must be at least 60 (one minute)')
-      .max(86400, 'must be at most 86400 (24 hours): evidence sharing waits for the decision too')
-      .default(1800),
-    /** What happens when nobody decides in time: contain anyway (`approve`) or leave the instance in service (`deny`). */
-    onTimeout: z.enum(['approve', 'deny']).default('approve'),
-  })
-  .strict();
 
 /** An IAM role or user that may call the HTTPS API (the resource policy matches it as `aws:PrincipalArn`). */
 const PrincipalArn = z
@@ -116,14 +82,10 @@ export const CordonConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Instances carrying this tag are recorded and notified, never contained. */
-    exemptionTag: z
-      .object({
-        key: z.string().min(1).max(128).default('cordon:exempt'),
-        value: z.string().max(256).default('true'),
-      })
-      .strict()
-      .prefault({}),
+    /** Instances cordon records and collects evidence from, but never isolates or quarantines. */
+    exemptions: ExemptionsConfig.prefault({}),
+    /** Removed: exemptions are hub configuration (`exemptions`); kept here only to refuse it with a reason. */
+    exemptionTag: z.unknown().optional(),
     /** Wait between the untrack and isolation security-group swaps. */
     settleSeconds: z.number().int('must be a whole number').min(0).max(300).default(15),
     /** Established-TCP idle timeout set on each contained network interface (60 is the minimum AWS allows). */
@@ -212,14 +174,25 @@ export const CordonConfigSchema = z
         message: `allow and deny both name ${both.join(', ')}: remove each type from one of the lists`,
       });
     }
-    const exemption = c.approval.requiredForTags.findIndex((t) => t.key === c.exemptionTag.key && t.value === c.exemptionTag.value);
-    if (exemption >= 0) {
+    if (c.exemptionTag !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['approval', 'requiredForTags', exemption],
+        path: ['exemptionTag'],
         message:
-          `${c.exemptionTag.key}=${c.exemptionTag.value} is the exemption tag: exempt instances are never contained, ` +
-          'so no approval would ever be asked; remove it from approval.requiredForTags',
+          'is no longer supported: exemptions moved to `exemptions` (accounts, instanceIds, autoScalingGroups as <accountId>/<groupName>), ' +
+          'because an instance tag is writable by the member account, including by whoever compromised the instance, ' +
+          'and must never turn containment off (docs/containment.md); remove exemptionTag',
+      });
+    }
+    const hubSelected = c.approval.requiredFor.accounts.length + c.approval.requiredFor.instanceIds.length > 0;
+    if (c.approval.onTimeout === 'deny' && !hubSelected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'onTimeout'],
+        message:
+          '"deny" applies only to gates selected by approval.requiredFor (hub configuration), and none is set: gates selected by ' +
+          'approval.requiredForTags always approve on timeout, because the member account can write tags; add accounts or ' +
+          'instance ids to approval.requiredFor, or set onTimeout to "approve"',
       });
     }
     if (c.api.throttling.burstLimit < c.api.throttling.rateLimit) {
@@ -240,7 +213,13 @@ export interface CordonConfig {
   readonly regions: readonly string[];
   readonly severityThreshold: number;
   readonly findingTypes: { readonly allow: readonly string[]; readonly deny: readonly string[] };
-  readonly exemptionTag: { readonly key: string; readonly value: string };
+  /** Instances never isolated or quarantined (hub configuration only); evidence is still collected. */
+  readonly exemptions: {
+    readonly accounts: readonly string[];
+    readonly instanceIds: readonly string[];
+    /** `<accountId>/<groupName>`. */
+    readonly autoScalingGroups: readonly string[];
+  };
   readonly settleSeconds: number;
   readonly tcpEstablishedTimeoutSeconds: number;
   readonly revokeSessions: 'auto' | 'always' | 'never';
@@ -253,10 +232,14 @@ export interface CordonConfig {
   readonly snapshotMaxHours: number;
   readonly notificationEmails: readonly string[];
   readonly logRetentionDays: number;
-  /** The approval gate; disabled when `requiredForTags` is empty. */
+  /** The approval gate; disabled when `requiredForTags` and `requiredFor` are empty. */
   readonly approval: {
+    /** Member-writable selectors: these gates always approve on timeout. */
     readonly requiredForTags: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+    /** Hub-side selectors: `onTimeout` applies to these gates. */
+    readonly requiredFor: { readonly accounts: readonly string[]; readonly instanceIds: readonly string[] };
     readonly timeoutSeconds: number;
+    /** Applies to hub-selected gates only. */
     readonly onTimeout: 'approve' | 'deny';
   };
   readonly api: {
@@ -304,7 +287,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     regions,
     severityThreshold: c.severityThreshold,
     findingTypes: c.findingTypes,
-    exemptionTag: c.exemptionTag,
+    exemptions: c.exemptions,
     settleSeconds: c.settleSeconds,
     tcpEstablishedTimeoutSeconds: c.tcpEstablishedTimeoutSeconds,
     revokeSessions: c.revokeSessions,

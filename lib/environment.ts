@@ -61,7 +61,7 @@ export function declaredVariables(name: FunctionName): string[] {
 /** The settings of the configuration that reach a function (lib/config.ts). */
 export type FunctionSettings = Pick<
   CordonConfig,
-  'exemptionTag' | 'settleSeconds' | 'tcpEstablishedTimeoutSeconds' | 'revokeSessions' | 'snapshotMaxHours' | 'approval'
+  'exemptions' | 'settleSeconds' | 'tcpEstablishedTimeoutSeconds' | 'revokeSessions' | 'snapshotMaxHours' | 'approval'
 >;
 
 /** Everything a function's environment is made of. */
@@ -113,10 +113,10 @@ const BUILDERS = {
     ...member(s),
     LEDGER_TABLE: s.ledgerTable,
     EVIDENCE_BUCKET: s.evidenceBucket,
-    EXEMPT_TAG_KEY: s.config.exemptionTag.key,
-    EXEMPT_TAG_VALUE: s.config.exemptionTag.value,
+    EXEMPTIONS: JSON.stringify(s.config.exemptions),
     SETTLE_SECONDS: String(s.config.settleSeconds),
     APPROVAL_REQUIRED_FOR_TAGS: JSON.stringify(s.config.approval.requiredForTags),
+    APPROVAL_REQUIRED_FOR: JSON.stringify(s.config.approval.requiredFor),
     APPROVAL_TIMEOUT_SECONDS: String(s.config.approval.timeoutSeconds),
     APPROVAL_ON_TIMEOUT: s.config.approval.onTimeout,
   }),

@@ -49,7 +49,7 @@ export const RESPONSE_LABELS: WorkflowLabels = {
     CaptureBeforeState: (o) =>
       o.duplicate === true
         ? `repeat delivery: incident ${str(o.incidentId)} is already handled by ${str(o.ownerRequestId)}`
-        : `incident ${str(o.incidentId)}: ${count(o.interfaces)} network interface(s), ${count(o.volumes)} volume(s)${o.exempt === true ? '; EXEMPT (tagged): not contained' : ''}`,
+        : `incident ${str(o.incidentId)}: ${count(o.interfaces)} network interface(s), ${count(o.volumes)} volume(s)${o.exempt === true ? '; EXEMPT (hub configuration): evidence only, not contained' : ''}`,
     ProtectInstance: (o) => {
       const asg = isRec(o.autoScaling) ? str(o.autoScaling.status) : '?';
       const tp = isRec(o.terminationProtection) ? str(o.terminationProtection.status) : '?';

@@ -119,6 +119,10 @@ export async function requestApproval(input: AwaitApprovalInput, deps: AwaitAppr
   const { target } = request;
   const id = request.requestId;
   const tag = approval.matchedTag ? `${approval.matchedTag.key}=${approval.matchedTag.value}` : 'a configured tag';
+  // A hub selector (approval.requiredFor) is named first: it is what decides the timeout policy.
+  const why = approval.matchedHub
+    ? `hub configuration approval.requiredFor.${approval.matchedHub.field} names ${approval.matchedHub.value}: containment waits for a human decision`
+    : `the instance is tagged ${tag}: containment waits for a human decision (a tag-selected gate always goes ahead on timeout)`;
   const out = await sns.send(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
@@ -133,7 +137,7 @@ export async function requestApproval(input: AwaitApprovalInput, deps: AwaitAppr
           finding: request.finding ?? null,
           reason: request.reason,
           requestedBy: request.requestedBy,
-          why: `the instance is tagged ${tag}: containment waits for a human decision`,
+          why,
           waiting: actions.map((a) => `${a}: ${describeWaiting(a)}`),
           notWaiting: `${NOT_WAITING.join(', ')}, preservation (shutdown behaviour, volumes kept on termination) and evidence collection are already running`,
           expiresAt,

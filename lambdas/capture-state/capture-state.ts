@@ -17,20 +17,44 @@ import { recordedGroups } from '../shared/group-records';
 import { awsErrorName } from '../shared/handler';
 import { incidentIdFor, openIncident, putResponseOnce, recordEvidence, recordOriginalBeforeState } from '../shared/ledger';
 import { describeZodError, ResponseRequest } from '../shared/schemas';
-import { BeforeSummary, planWhere, plansGatedAction, type ApprovalPlan, type InterfaceSummary, type Plan, type TagMatch } from '../shared/workflow';
+import { actionSpec } from '../shared/actions';
+import {
+  BeforeSummary,
+  planWhere,
+  plansGatedAction,
+  type ApprovalPlan,
+  type ExemptionMatch,
+  type InterfaceSummary,
+  type Plan,
+  type TagMatch,
+} from '../shared/workflow';
 
-/** The approval gate's configuration (lib/config.ts `approval`); absent or without tags, there is no gate. */
+/** The approval gate's configuration (lib/config.ts `approval`); absent or selecting nothing, there is no gate. */
 export interface ApprovalPolicy {
+  /** Member-writable selectors: a gate they select always approves on timeout. */
   readonly requiredForTags: readonly TagMatch[];
+  /** Hub-side selectors: `onTimeout` applies to the gates they select. */
+  readonly requiredFor: { readonly accounts: readonly string[]; readonly instanceIds: readonly string[] };
   readonly timeoutSeconds: number;
+  /** For hub-selected gates only. */
   readonly onTimeout: 'approve' | 'deny';
 }
+
+/** Hub configuration (lib/config.ts `exemptions`): never read from anything the member account can write. */
+export interface Exemptions {
+  readonly accounts: readonly string[];
+  readonly instanceIds: readonly string[];
+  /** `<accountId>/<groupName>`, matched against the group AWS reports (DescribeAutoScalingInstances). */
+  readonly autoScalingGroups: readonly string[];
+}
+
+export const NO_EXEMPTIONS: Exemptions = { accounts: [], instanceIds: [], autoScalingGroups: [] };
 
 export interface CaptureConfig {
   readonly ledgerTable: string;
   readonly evidenceBucket: string;
-  readonly exemptTagKey: string;
-  readonly exemptTagValue: string;
+  /** Instances never isolated or quarantined (docs/design.md §3.2). */
+  readonly exemptions: Exemptions;
   readonly settleSeconds: number;
   readonly partition: string;
   /** The approval gate (docs/approval.md). @default - no gate */
@@ -69,17 +93,65 @@ export interface BeforeState {
 const GONE_STATES = new Set(['terminated', 'shutting-down']);
 
 /**
- * Whether this response waits for a human decision: the instance carries one of the configured tags
- * (exact key and value, as captured in the before-state) and a gated action (GATED_ACTIONS: isolation,
- * the role quarantine) is planned. Evidence actions never wait, so a request for evidence alone needs no approval.
+ * Whether this response waits for a human decision: a selector matches and a gated action (GATED_ACTIONS:
+ * isolation, the role quarantine) is planned. Evidence actions never wait, so a request for evidence alone
+ * needs no approval. Hub selectors (`requiredFor`: the target's account or instance id) win over tags and keep
+ * the configured `onTimeout`; a gate selected only by a tag (exact key and value, from the before-state), which
+ * the member account can write, always approves on timeout: a tag can add a wait, never a veto.
  */
-export function approvalPlan(tags: Readonly<Record<string, string>>, plan: Plan, policy: ApprovalPolicy): ApprovalPlan {
+export function approvalPlan(
+  target: { readonly accountId: string; readonly instanceId: string },
+  tags: Readonly<Record<string, string>>,
+  plan: Plan,
+  policy: ApprovalPolicy,
+): ApprovalPlan {
+  const matchedHub = policy.requiredFor.instanceIds.includes(target.instanceId)
+    ? { field: 'instanceIds' as const, value: target.instanceId }
+    : policy.requiredFor.accounts.includes(target.accountId)
+      ? { field: 'accounts' as const, value: target.accountId }
+      : null;
   const matched = policy.requiredForTags.find((t) => Object.prototype.hasOwnProperty.call(tags, t.key) && tags[t.key] === t.value);
+  const matchedBy = matchedHub ? 'hub' : matched ? 'tag' : null;
   return {
-    required: matched !== undefined && plansGatedAction(plan),
+    required: matchedBy !== null && plansGatedAction(plan),
     matchedTag: matched ? { key: matched.key, value: matched.value } : null,
+    matchedBy,
+    matchedHub,
     timeoutSeconds: policy.timeoutSeconds,
-    onTimeout: policy.onTimeout,
+    onTimeout: matchedHub ? policy.onTimeout : 'approve',
+  };
+}
+
+/** True when the policy selects anything: without a selector there is no gate. */
+export function gateConfigured(policy: ApprovalPolicy): boolean {
+  return policy.requiredForTags.length + policy.requiredFor.accounts.length + policy.requiredFor.instanceIds.length > 0;
+}
+
+/**
+ * The hub exemption matching this instance, if any: its instance id, its Auto Scaling group as AWS reports its
+ * membership (never a tag), or its account. A responder's manual or API request overrides it, and says so.
+ */
+export function exemptionFor(
+  request: Pick<ResponseRequest, 'target' | 'source' | 'requestedBy'>,
+  autoScalingGroupName: string | null,
+  exemptions: Exemptions,
+): ExemptionMatch | null {
+  const { accountId, instanceId } = request.target;
+  const group = autoScalingGroupName === null ? null : `${accountId}/${autoScalingGroupName}`;
+  const match = exemptions.instanceIds.includes(instanceId)
+    ? { field: 'instanceIds' as const, value: instanceId }
+    : group !== null && exemptions.autoScalingGroups.includes(group)
+      ? { field: 'autoScalingGroups' as const, value: group }
+      : exemptions.accounts.includes(accountId)
+        ? { field: 'accounts' as const, value: accountId }
+        : null;
+  if (!match) return null;
+  const responder = request.source === 'manual' || request.source === 'api' ? request.source : null;
+  return {
+    ...match,
+    overridden: responder !== null,
+    overriddenBy: responder ? request.requestedBy : null,
+    overriddenBySource: responder,
   };
 }
 
@@ -201,9 +273,12 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     instance,
   };
 
-  const exempt = tags[config.exemptTagKey] === config.exemptTagValue;
+  // Hub configuration only: tags are member-writable, and a compromised role can set any of them in advance.
+  const exemption = exemptionFor(request, before.autoScaling?.groupName ?? null, config.exemptions);
+  const exempt = exemption !== null && !exemption.overridden;
   const requested = new Set(request.actions);
-  const plan: Plan = planWhere((action) => !exempt && requested.has(action));
+  // An exempt instance still gets its evidence; nothing that disrupts it (the gated actions) runs.
+  const plan: Plan = planWhere((action) => requested.has(action) && !(exempt && actionSpec(action).gated));
 
   const key = `${incidentPrefix(incidentId)}responses/${request.requestId}/before-state.json`;
   // Already in cordon's own groups (a responder re-running containment): this "before" is cordon's doing, and
@@ -224,6 +299,7 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
     beforeStateKey: key,
     underCordonControl,
     restoreFrom,
+    exemption,
     evidence: {},
     before: {
       attributes: before.attributes,
@@ -243,12 +319,12 @@ export async function captureBeforeState(rawRequest: unknown, deps: CaptureDeps)
   if (!underCordonControl) await recordOriginalBeforeState(ddb, config.ledgerTable, incidentId, request.requestId, key);
   const kept = item.before as Pick<BeforeState, 'autoScaling' | 'iamInstanceProfile' | 'networkInterfaces' | 'volumes' | 'tags'>;
   // Decided from the before-state the ledger kept (a retried capture decides as the first one did).
-  const approval =
-    config.approval && config.approval.requiredForTags.length > 0 ? approvalPlan(kept.tags ?? {}, plan, config.approval) : undefined;
+  const approval = config.approval && gateConfigured(config.approval) ? approvalPlan(target, kept.tags ?? {}, plan, config.approval) : undefined;
 
   return BeforeSummary.parse({
     incidentId,
     exempt,
+    exemption,
     duplicate: false,
     ownerRequestId: request.requestId,
     incidentStatus: claim.status,

@@ -252,10 +252,63 @@ export interface Decision {
   approval?: ApprovalReport;
 }
 
+/** A planned action whose branch reported nothing did not happen as far as anyone can prove: a failure, never silence. */
+function reportMissingResults(before: BeforeSummary, actions: ActionReport[], failures: Failure[]): void {
+  for (const action of ACTIONS) {
+    if (!before.plan[action] || actions.some((a) => a.action === action)) continue;
+    const detail = { action, status: 'failed', error: 'NoResult', cause: 'planned, but its branch reported no result' };
+    actions.push({ action, status: 'failed', detail });
+    failures.push({ action, error: 'NoResult', cause: detail.cause });
+  }
+}
+
+/** `accounts 111111111111` → how the summary names the hub exemption that matched. */
+function exemptionLabel(before: BeforeSummary): string {
+  const e = before.exemption;
+  return e ? `exemptions.${e.field} ${e.value}` : 'hub configuration';
+}
+
+/**
+ * A hub-exempt instance (docs/design.md §3.2): nothing disruptive was planned, the evidence branches ran. The outcome
+ * stays `exempt`, but a failed evidence action is listed as a failure (and the execution ends
+ * ContainmentIncomplete, as a `declined` one with failures does): never reported as complete when it was not.
+ */
+function decideExempt(state: WorkflowState & { branches: BranchResult[] | undefined }, before: BeforeSummary): Decision {
+  const actions: ActionReport[] = [];
+  const failures: Failure[] = [];
+  const head = `exempt by ${exemptionLabel(before)}: not isolated or quarantined`;
+  if (!state.branches) {
+    const f = state.failure;
+    failures.push({ action: 'evidence', error: f?.Error ?? 'Error', cause: short(f?.Cause) });
+    return { outcome: 'exempt', actions, failures, summary: `${head}; the evidence branches did not run to completion` };
+  }
+  for (const branch of state.branches) {
+    const { report, failures: f } = reportBranch(branch);
+    actions.push(report);
+    failures.push(...f);
+  }
+  reportMissingResults(before, actions, failures);
+  const succeeded = actions.filter((a) => a.status === 'succeeded' || a.status === 'not-applicable').map((a) => a.action);
+  const failedNames = [...new Set(failures.map((f) => f.action))];
+  const summary =
+    head +
+    (succeeded.length ? `; evidence collected: ${succeeded.join(', ')}` : '') +
+    (failedNames.length ? `; evidence FAILED: ${failedNames.join(', ')}` : '');
+  return { outcome: 'exempt', actions, failures, summary };
+}
+
+/** `; exemption (exemptions.accounts …) overridden by alice (manual request)` when a responder overrode one. */
+function overrideNote(before: BeforeSummary | undefined): string {
+  const e = before?.exemption;
+  if (!before || !e?.overridden) return '';
+  return `; exemption (${exemptionLabel(before)}) overridden by ${e.overriddenBy ?? 'unknown'} (${e.overriddenBySource ?? 'manual'} request)`;
+}
+
 export function decideOutcome(raw: WorkflowState): Decision {
   const opened = openGate(raw);
   const state = { ...raw, protect: opened.protect, protectFailure: opened.protectFailure, branches: opened.branches };
-  const decision = decideOpened(state);
+  const decided = decideOpened(state);
+  const decision = { ...decided, summary: `${decided.summary}${overrideNote(raw.before)}` };
   if (!opened.approval) return decision;
   const a = opened.approval;
   const who = a.status === 'timed-out' ? `no decision in time (onTimeout=${a.applied ?? ''})` : `${a.status} by ${a.decidedBy ?? 'unknown'}`;
@@ -280,9 +333,7 @@ function decideOpened(state: WorkflowState & { branches: BranchResult[] | undefi
       summary: `repeat delivery: appended to the incident (status ${state.before.incidentStatus}, contained by request ${state.before.ownerRequestId}); nothing re-run`,
     };
   }
-  if (state.before.exempt) {
-    return { outcome: 'exempt', actions, failures, summary: 'the instance carries the exemption tag: recorded and notified, not contained' };
-  }
+  if (state.before.exempt) return decideExempt(state, state.before);
 
   if (state.protectFailure) {
     failures.push({ action: 'protect', error: state.protectFailure.Error ?? 'Error', cause: short(state.protectFailure.Cause) });
@@ -304,13 +355,7 @@ function decideOpened(state: WorkflowState & { branches: BranchResult[] | undefi
     actions.push(report);
     failures.push(...f);
   }
-  // A planned action whose branch reported nothing did not happen as far as anyone can prove: never silence.
-  for (const action of ACTIONS) {
-    if (!state.before.plan[action] || actions.some((a) => a.action === action)) continue;
-    const detail = { action, status: 'failed', error: 'NoResult', cause: 'planned, but its branch reported no result' };
-    actions.push({ action, status: 'failed', detail });
-    failures.push({ action, error: 'NoResult', cause: detail.cause });
-  }
+  reportMissingResults(state.before, actions, failures);
 
   const declined = actions.filter((a) => a.status === 'declined');
   const requested = actions.filter((a) => a.status !== 'skipped' && a.status !== 'declined');

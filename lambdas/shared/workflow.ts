@@ -50,14 +50,22 @@ export type TagMatch = z.infer<typeof TagMatch>;
 
 /**
  * The approval gate's decision for this response (docs/approval.md), made by CaptureBeforeState from
- * the before-state tags. Present only when the gate is configured.
+ * the hub's selectors and the before-state tags. Present only when the gate is configured.
  */
 export const ApprovalPlan = z.object({
-  /** True when the instance carries a configured tag and a gated action (isolation, the role quarantine) is planned. */
+  /** True when a selector matched and a gated action (isolation, the role quarantine) is planned. */
   required: z.boolean(),
   /** The configured tag the instance carries (the first, in configuration order), or null. */
   matchedTag: TagMatch.nullable(),
+  /**
+   * Which selector chose the gate: `hub` (approval.requiredFor, hub configuration) or `tag` (a member-writable
+   * instance tag); null when none matched. Absent in plans made before hub selectors existed.
+   */
+  matchedBy: z.enum(['hub', 'tag']).nullable().optional(),
+  /** The hub selector that matched (`approval.requiredFor.<field>` contains `value`), or null. */
+  matchedHub: z.object({ field: z.enum(['accounts', 'instanceIds']), value: z.string() }).nullable().optional(),
   timeoutSeconds: z.number().int().min(1).max(86400),
+  /** The effective policy: the configured one for a hub-selected gate, always `approve` for a tag-selected one. */
   onTimeout: z.enum(['approve', 'deny']),
 });
 export type ApprovalPlan = z.infer<typeof ApprovalPlan>;
@@ -75,10 +83,27 @@ export const ApprovalResult = z.object({
 });
 export type ApprovalResult = z.infer<typeof ApprovalResult>;
 
+/**
+ * The hub exemption that matched this instance (lib/config.ts `exemptions`, docs/containment.md), and whether a
+ * responder's manual or API request overrode it (then the instance is contained, and `exempt` is false).
+ */
+export const ExemptionMatch = z.object({
+  field: z.enum(['accounts', 'instanceIds', 'autoScalingGroups']),
+  value: z.string(),
+  overridden: z.boolean(),
+  /** `requestedBy` of the manual or API request that overrode it; null when not overridden. */
+  overriddenBy: z.string().nullable(),
+  overriddenBySource: z.enum(['manual', 'api']).nullable(),
+});
+export type ExemptionMatch = z.infer<typeof ExemptionMatch>;
+
 /** What CaptureBeforeState returns into `$.before`. The full before-state is in S3 and the ledger. */
 export const BeforeSummary = z.object({
   incidentId: IncidentId,
+  /** True when a hub exemption matched and no responder overrode it: evidence only, nothing disruptive. */
   exempt: z.boolean(),
+  /** The hub exemption that matched (null or absent: none). */
+  exemption: ExemptionMatch.nullable().optional(),
   /** Another request owns containment of this incident: this one is appended and notified, nothing else. */
   duplicate: z.boolean(),
   ownerRequestId: z.string(),
@@ -93,7 +118,7 @@ export const BeforeSummary = z.object({
   settleSeconds: z.number().int().min(0),
   plan: Plan,
   beforeStateKey: z.string(),
-  /** Only when the approval gate is configured (lib/config.ts `approval.requiredForTags`). */
+  /** Only when the approval gate is configured (lib/config.ts `approval`). */
   approval: ApprovalPlan.optional(),
 });
 export type BeforeSummary = z.infer<typeof BeforeSummary>;

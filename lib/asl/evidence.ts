@@ -18,6 +18,7 @@ import {
   paths,
   requestedStep,
   retry,
+  skipped,
   task,
   wait,
   type Graph,
@@ -55,7 +56,10 @@ export function leaveTargetGroupsBranch(): Graph {
   });
 }
 
-/** Never waits: keep the instance and its volumes; behind the gate, the target groups wait for approval. */
+/**
+ * Never waits: keep the instance and its volumes; behind the gate, the target groups wait for approval.
+ * Skipped for a hub-exempt instance: its shutdown behaviour, volumes and target groups are left as they are.
+ */
 export function preserveBranch(): Graph {
   const preserve = (comment: string, deregister: JsonObject): State =>
     task({
@@ -70,10 +74,14 @@ export function preserveBranch(): Graph {
     StartAt: 'ShouldHoldTargetGroups',
     States: {
       ShouldHoldTargetGroups: choice(
-        [[isPresentAndTrue('$.before.approval.required'), 'PreserveBeforeApproval']],
+        [
+          [isTrue('$.before.exempt'), 'PreservationExempt'],
+          [isPresentAndTrue('$.before.approval.required'), 'PreserveBeforeApproval'],
+        ],
         'PreserveInstance',
-        'Preservation never waits; deregistering from target groups takes the instance out of service, so behind the approval gate it waits (LeaveTargetGroups)',
+        'An exempt instance (hub configuration, docs/design.md §3.2) gets its evidence only: nothing about it changes. Preservation never waits; deregistering from target groups takes the instance out of service, so behind the approval gate it waits (LeaveTargetGroups)',
       ),
+      PreservationExempt: skipped('preserve', 'exempt: the instance is exempt by hub configuration, so nothing about it is changed'),
       PreserveBeforeApproval: preserve(
         'Shutdown behaviour to stop and DeleteOnTermination=false on every volume, without waiting for approval; target groups are left for LeaveTargetGroups',
         { deregisterFromTargetGroups: false },

@@ -166,10 +166,11 @@ export function responseDefinition(actions: readonly ActionSpec[] = ACTION_SPECS
       }),
       CheckExemptOrDuplicate: choice(
         [
-          [isTrue('$.before.exempt'), 'RecordOutcome'],
           [isTrue('$.before.duplicate'), 'RecordOutcome'],
+          [isTrue('$.before.exempt'), 'Contain'],
         ],
         'ShouldProtect',
+        'A repeat delivery runs nothing. A hub-exempt instance (docs/design.md §3.2) goes straight to Contain: its plan holds only the evidence actions, and PreserveInstance is skipped',
       ),
       ShouldProtect: choice(
         [
@@ -224,8 +225,16 @@ export function responseDefinition(actions: readonly ActionSpec[] = ACTION_SPECS
       RecordEvidence: record('evidence', '$.evidence', 'CheckOutcome', 'Record how the snapshots ended, and notify if any failed'),
       CheckOutcome: choice(
         [
-          [{ Or: ['contained', 'exempt', 'duplicate'].map((o) => equals('$.outcome.outcome', o)) }, 'ResponseComplete'],
-          [{ And: [equals('$.outcome.outcome', 'declined'), { Not: isPresent('$.outcome.failures[0]') }] }, 'ResponseComplete'],
+          [{ Or: ['contained', 'duplicate'].map((o) => equals('$.outcome.outcome', o)) }, 'ResponseComplete'],
+          [
+            {
+              And: [
+                { Or: ['declined', 'exempt'].map((o) => equals('$.outcome.outcome', o)) },
+                { Not: isPresent('$.outcome.failures[0]') },
+              ],
+            },
+            'ResponseComplete',
+          ],
         ],
         'ContainmentIncomplete',
       ),
@@ -233,7 +242,7 @@ export function responseDefinition(actions: readonly ActionSpec[] = ACTION_SPECS
       ContainmentIncomplete: fail({
         Error: 'ContainmentIncomplete',
         Cause:
-          'The response ended partially-contained or failed, or was declined at the approval gate while an evidence action failed; the ledger and the SNS notification name what failed and why.',
+          'The response ended partially-contained or failed, or was declined at the approval gate or exempt while an evidence action failed; the ledger and the SNS notification name what failed and why.',
       }),
       RecordingFailed: fail({
         Error: 'RecordingFailed',

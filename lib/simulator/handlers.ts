@@ -10,7 +10,7 @@ import { ENV_SCHEMAS, environmentFor, type HubSettings as DeployedSettings } fro
 import { functionsOf, type FunctionName, type WorkflowFunctionName } from '../functions';
 import type { z } from 'zod';
 import { silentLog } from '../../lambdas/shared/handler';
-import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
+import { NO_EXEMPTIONS, type ApprovalPolicy, type Exemptions } from '../../lambdas/capture-state/capture-state';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
 
 /** The hub's resources, as the handlers' environment would name them. */
@@ -27,6 +27,8 @@ export interface HubSettings {
   readonly snapshotMaxHours: number;
   /** The approval gate (capture-state's config). @default - no gate */
   readonly approval?: ApprovalPolicy;
+  /** The hub's exemptions (lib/config.ts `exemptions`). @default - none */
+  readonly exemptions?: Exemptions;
 }
 
 export const functionArn = (hub: Pick<HubSettings, 'hubAccountId' | 'region'>, name: string) =>
@@ -42,14 +44,19 @@ export function deployedSettings(hub: HubSettings): DeployedSettings {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${hub.region}:${hub.hubAccountId}:${resource}`;
   return {
     config: {
-      exemptionTag: { key: 'cordon:exempt', value: 'true' },
+      exemptions: hub.exemptions ?? NO_EXEMPTIONS,
       settleSeconds: hub.settleSeconds,
       tcpEstablishedTimeoutSeconds: hub.tcpEstablishedTimeout,
       revokeSessions: hub.revokeSessions,
       snapshotMaxHours: hub.snapshotMaxHours,
       approval: hub.approval
-        ? { requiredForTags: [...hub.approval.requiredForTags], timeoutSeconds: hub.approval.timeoutSeconds, onTimeout: hub.approval.onTimeout }
-        : { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
+        ? {
+            requiredForTags: [...hub.approval.requiredForTags],
+            requiredFor: hub.approval.requiredFor,
+            timeoutSeconds: hub.approval.timeoutSeconds,
+            onTimeout: hub.approval.onTimeout,
+          }
+        : { requiredForTags: [], requiredFor: { accounts: [], instanceIds: [] }, timeoutSeconds: 1800, onTimeout: 'approve' },
     },
     partition: 'aws',
     hubAccountId: hub.hubAccountId,

@@ -22,7 +22,12 @@ beforeAll(() => {
   app = synth({
     cordon: {
       ...(cdkJsonContext().cordon as object),
-      approval: { requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 3600, onTimeout: 'deny' },
+      approval: {
+        requiredForTags: [{ key: 'env', value: 'production' }],
+        requiredFor: { accounts: ['222222222222'], instanceIds: [] },
+        timeoutSeconds: 3600,
+        onTimeout: 'deny',
+      },
     },
   });
   template = app.hubTemplate;
@@ -71,11 +76,12 @@ function names(machine: AslMachine): string[] {
 }
 
 describe('approval gate configuration', () => {
-  it('reaches capture-state, which decides from the before-state tags', () => {
+  it('reaches capture-state, which decides from the hub selectors and the before-state tags', () => {
     const fn = template.toJSON().Resources[ids.captureState] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
 
     expect(fn.Properties.Environment.Variables).toMatchObject({
       APPROVAL_REQUIRED_FOR_TAGS: '[{"key":"env","value":"production"}]',
+      APPROVAL_REQUIRED_FOR: '{"accounts":["222222222222"],"instanceIds":[]}',
       APPROVAL_TIMEOUT_SECONDS: '3600',
       APPROVAL_ON_TIMEOUT: 'deny',
     });

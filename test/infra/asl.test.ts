@@ -155,3 +155,29 @@ describe('the containment branches follow ACTION_SPECS', () => {
     expect(REQUEST_CONTEXT).toEqual({ 'target.$': '$.request.target', 'incidentId.$': '$.before.incidentId', 'requestId.$': '$.request.requestId' });
   });
 });
+
+describe('a hub-exempt response (docs/design.md §3.2)', () => {
+  const definition = responseDefinition();
+  const choices = (state: State | undefined) => (state as unknown as { Choices: Array<Record<string, unknown>> }).Choices;
+
+  it('goes from CheckExemptOrDuplicate straight to Contain (no ProtectInstance); a duplicate still goes to RecordOutcome', () => {
+    expect(choices(definition.States.CheckExemptOrDuplicate)).toEqual([
+      { Variable: '$.before.duplicate', BooleanEquals: true, Next: 'RecordOutcome' },
+      { Variable: '$.before.exempt', BooleanEquals: true, Next: 'Contain' },
+    ]);
+  });
+
+  it('skips preservation before anything else in the preserve branch', () => {
+    const contain = definition.States.Contain as unknown as { Branches: Graph[] };
+    const preserve = contain.Branches.find((b) => b.StartAt === 'ShouldHoldTargetGroups')!;
+    expect(choices(preserve.States.ShouldHoldTargetGroups)[0]?.Next).toBe('PreservationExempt');
+    expect(preserve.States.PreservationExempt).toMatchObject({ Type: 'Pass', Result: { action: 'preserve', status: 'skipped' }, End: true });
+  });
+
+  it('ends ResponseComplete only without failures, as declined does', () => {
+    const complete = choices(definition.States.CheckOutcome).filter((c) => c.Next === 'ResponseComplete');
+    expect(JSON.stringify(complete[0])).not.toContain('"exempt"');
+    expect(JSON.stringify(complete[1])).toContain('"exempt"');
+    expect(JSON.stringify(complete[1])).toContain('$.outcome.failures[0]');
+  });
+});

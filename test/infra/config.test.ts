@@ -19,7 +19,7 @@ describe('parseConfig defaults', () => {
       regions: ['us-east-1'],
       severityThreshold: 4,
       findingTypes: { allow: [], deny: [] },
-      exemptionTag: { key: 'cordon:exempt', value: 'true' },
+      exemptions: { accounts: [], instanceIds: [], autoScalingGroups: [] },
       settleSeconds: 15,
       tcpEstablishedTimeoutSeconds: 60,
       revokeSessions: 'auto',
@@ -30,7 +30,7 @@ describe('parseConfig defaults', () => {
       snapshotMaxHours: 24,
       notificationEmails: [],
       logRetentionDays: 365,
-      approval: { requiredForTags: [], timeoutSeconds: 1800, onTimeout: 'approve' },
+      approval: { requiredForTags: [], requiredFor: { accounts: [], instanceIds: [] }, timeoutSeconds: 1800, onTimeout: 'approve' },
       api: { enabled: true, allowedPrincipals: [], throttling: { rateLimit: 10, burstLimit: 20 }, executionLogging: false },
       securityHubAction: true,
     });
@@ -72,12 +72,39 @@ describe('parseConfig defaults', () => {
   it('takes the approval gate with its defaults filled in', () => {
     const config = parseConfig({ approval: { requiredForTags: [{ key: 'env', value: 'production' }] } }, NO_ENV);
 
-    expect(config.approval).toEqual({ requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 1800, onTimeout: 'approve' });
-    expect(parseConfig({ approval: { timeoutSeconds: 600, onTimeout: 'deny' } }, NO_ENV).approval).toEqual({
+    expect(config.approval).toEqual({
+      requiredForTags: [{ key: 'env', value: 'production' }],
+      requiredFor: { accounts: [], instanceIds: [] },
+      timeoutSeconds: 1800,
+      onTimeout: 'approve',
+    });
+    expect(
+      parseConfig({ approval: { requiredFor: { accounts: ['111111111111'] }, timeoutSeconds: 600, onTimeout: 'deny' } }, NO_ENV).approval,
+    ).toEqual({
       requiredForTags: [],
+      requiredFor: { accounts: ['111111111111'], instanceIds: [] },
       timeoutSeconds: 600,
       onTimeout: 'deny',
     });
+  });
+
+  it('takes exemptions from hub configuration, field by field', () => {
+    const config = parseConfig(
+      { exemptions: { instanceIds: ['i-0123456789abcdef0'], autoScalingGroups: ['111111111111/build-runners'] } },
+      NO_ENV,
+    );
+
+    expect(config.exemptions).toEqual({ accounts: [], instanceIds: ['i-0123456789abcdef0'], autoScalingGroups: ['111111111111/build-runners'] });
+  });
+
+  it('refuses the legacy exemptionTag, saying exemptions moved to `exemptions` and why', () => {
+    const legacy = () => parseConfig({ exemptionTag: { key: 'cordon:exempt', value: 'true' } }, NO_ENV);
+
+    expect(legacy).toThrow(/^Invalid cordon config: exemptionTag: is no longer supported: exemptions moved to `exemptions`/);
+    expect(legacy).toThrow('an instance tag is writable by the member account, including by whoever compromised the instance');
+    // Synth reads the configuration through loadConfig: the same refusal.
+    const app = new App({ context: { cordon: { exemptionTag: { key: 'cordon:exempt', value: 'true' } } } });
+    expect(() => loadConfig(app, NO_ENV)).toThrow('exemptionTag: is no longer supported: exemptions moved to `exemptions`');
   });
 
   it('fills the api block field by field, and keeps named principals', () => {
@@ -135,13 +162,22 @@ describe('parseConfig rejects bad fields, naming the field', () => {
     [{ approval: { requiredForTags: [{ key: 'env', value: 'prod' }, { key: 'env', value: 'prod' }] } }, 'approval.requiredForTags: must not repeat a tag'],
     [{ approval: { requiredForTags: [{ key: 'env', value: 'prod' }], timeout: 600 } }, 'approval'],
     [
-      { approval: { requiredForTags: [{ key: 'env', value: 'prod' }, { key: 'cordon:exempt', value: 'true' }] } },
-      'approval.requiredForTags.1: cordon:exempt=true is the exemption tag',
+      { approval: { requiredForTags: [{ key: 'env', value: 'prod' }], onTimeout: 'deny' } },
+      'approval.onTimeout: "deny" applies only to gates selected by approval.requiredFor (hub configuration), and none is set',
     ],
+    [{ approval: { requiredFor: { accounts: ['1234'] } } }, 'approval.requiredFor.accounts.0: must be a 12-digit AWS account id'],
+    [{ approval: { requiredFor: { instanceIds: ['web-1'] } } }, 'approval.requiredFor.instanceIds.0: must be an EC2 instance id'],
+    [{ approval: { requiredFor: { tags: [] } } }, 'approval.requiredFor'],
+    [{ exemptions: { accounts: ['12345'] } }, 'exemptions.accounts.0: must be a 12-digit AWS account id'],
+    [{ exemptions: { accounts: ['111111111111', '111111111111'] } }, 'exemptions.accounts: must not repeat an account'],
+    [{ exemptions: { instanceIds: ['i-xyz'] } }, 'exemptions.instanceIds.0: must be an EC2 instance id'],
     [
-      { exemptionTag: { key: 'ir:skip', value: 'yes' }, approval: { requiredForTags: [{ key: 'ir:skip', value: 'yes' }] } },
-      'approval.requiredForTags.0: ir:skip=yes is the exemption tag',
+      { exemptions: { autoScalingGroups: ['build-runners'] } },
+      'exemptions.autoScalingGroups.0: must be <accountId>/<groupName> (123456789012/web-asg): Auto Scaling group names are unique only within an account',
     ],
+    [{ exemptions: { autoScalingGroups: ['111111111111/'] } }, 'exemptions.autoScalingGroups.0: must be <accountId>/<groupName>'],
+    [{ exemptions: { tags: [{ key: 'cordon:exempt', value: 'true' }] } }, 'exemptions'],
+    [{ exemptionTag: { key: 'ir:skip', value: 'yes' } }, 'exemptionTag: is no longer supported: exemptions moved to `exemptions`'],
     [{ api: { allowedPrincipals: ['arn:aws:iam::123456789012:root'] } }, 'api.allowedPrincipals.0: must be an IAM role or user ARN'],
     [{ api: { allowedPrincipals: ['arn:aws:sts::123456789012:assumed-role/Soar/s1'] } }, 'api.allowedPrincipals.0: must be an IAM role or user ARN'],
     [

@@ -8,7 +8,14 @@ import { FUNCTIONS } from '../../lib/functions';
 import { parseEnv } from '../../lambdas/shared/env';
 
 const SETTINGS: HubSettings = {
-  config: parseConfig({ settleSeconds: 5, approval: { requiredForTags: [{ key: 'env', value: 'prod' }], timeoutSeconds: 600 } }, {}),
+  config: parseConfig(
+    {
+      settleSeconds: 5,
+      exemptions: { accounts: ['222222222222'], autoScalingGroups: ['333333333333/build-runners'] },
+      approval: { requiredForTags: [{ key: 'env', value: 'prod' }], requiredFor: { instanceIds: ['i-0123456789abcdef0'] }, timeoutSeconds: 600, onTimeout: 'deny' },
+    },
+    {},
+  ),
   partition: 'aws',
   hubAccountId: '111111111111',
   ledgerTable: 'cordon-ledger',
@@ -28,17 +35,21 @@ describe('environmentFor', () => {
     expect(() => parseEnv(ENV_SCHEMAS[name], env)).not.toThrow();
   });
 
-  it('carries the configuration to capture-state, the approval gate included', () => {
+  it('carries the configuration to capture-state, the exemptions and the approval gate included', () => {
     expect(parseEnv(ENV_SCHEMAS['capture-state'], environmentFor('capture-state', SETTINGS))).toEqual({
       access: { partition: 'aws', responderRoleName: 'CordonResponder' },
       config: {
         ledgerTable: 'cordon-ledger',
         evidenceBucket: 'cordon-evidence',
-        exemptTagKey: 'cordon:exempt',
-        exemptTagValue: 'true',
+        exemptions: { accounts: ['222222222222'], instanceIds: [], autoScalingGroups: ['333333333333/build-runners'] },
         settleSeconds: 5,
         partition: 'aws',
-        approval: { requiredForTags: [{ key: 'env', value: 'prod' }], timeoutSeconds: 600, onTimeout: 'approve' },
+        approval: {
+          requiredForTags: [{ key: 'env', value: 'prod' }],
+          requiredFor: { accounts: [], instanceIds: ['i-0123456789abcdef0'] },
+          timeoutSeconds: 600,
+          onTimeout: 'deny',
+        },
       },
     });
   });

@@ -9,7 +9,7 @@
  * own TimeoutSecondsPath timer fires. `onCallback` lets a test act while the task waits.
  */
 import type { ClientFactory } from '../../lambdas/shared/clients';
-import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
+import type { ApprovalPolicy, Exemptions } from '../../lambdas/capture-state/capture-state';
 import type { RevokeSessionsMode } from '../../lambdas/quarantine-role/quarantine-role';
 import { loadDefinition as loadAsl, RESPONSE_ASL } from '../../lib/simulator/asl';
 import { functionArn, responseHandlers, type HubSettings, type Invoke } from '../../lib/simulator/handlers';
@@ -45,6 +45,8 @@ export interface WorkflowOptions {
   readonly now?: () => Date;
   /** The approval gate (capture-state's config). @default - no gate */
   readonly approval?: ApprovalPolicy;
+  /** The hub's exemptions (lib/config.ts `exemptions`). @default - none */
+  readonly exemptions?: Exemptions;
   /** Where callback tokens are settled (FakeAws). Required only for runs that reach the approval gate. */
   readonly callbacks?: CallbackBroker;
   /** Called while the callback task waits, after its function returned. */
@@ -52,7 +54,7 @@ export interface WorkflowOptions {
 }
 
 /** The hub settings the test handlers run with. */
-export function testHub(o: Pick<WorkflowOptions, 'hubAccountId' | 'settleSeconds' | 'revokeSessions' | 'approval'> = {}): HubSettings {
+export function testHub(o: Pick<WorkflowOptions, 'hubAccountId' | 'settleSeconds' | 'revokeSessions' | 'approval' | 'exemptions'> = {}): HubSettings {
   const hub = o.hubAccountId ?? HUB_ACCOUNT;
   return {
     hubAccountId: hub,
@@ -66,6 +68,7 @@ export function testHub(o: Pick<WorkflowOptions, 'hubAccountId' | 'settleSeconds
     tcpEstablishedTimeout: 60,
     snapshotMaxHours: 24,
     ...(o.approval ? { approval: o.approval } : {}),
+    ...(o.exemptions ? { exemptions: o.exemptions } : {}),
   };
 }
 

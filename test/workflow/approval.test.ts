@@ -19,7 +19,12 @@ const BOB = 'arn:aws:sts::111122223333:assumed-role/IncidentResponder/bob';
 /** A minute into the wait (the handlers' clock is NOW). */
 const DURING_WAIT = new Date(NOW.getTime() + 60_000);
 const DIRECT_TG = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/admin/0123456789abcdef';
-const PRODUCTION: ApprovalPolicy = { requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 1800, onTimeout: 'approve' };
+const PRODUCTION: ApprovalPolicy = {
+  requiredForTags: [{ key: 'env', value: 'production' }],
+  requiredFor: { accounts: [], instanceIds: [] },
+  timeoutSeconds: 1800,
+  onTimeout: 'approve',
+};
 /** The evidence branches' states: none of them waits for the decision. */
 const EVIDENCE_STATES = ['EnableFlowLogs', 'CreateSnapshots', 'PreserveBeforeApproval', 'CollectEvidence'];
 /** Calls that change how the instance serves: none may happen before approval. */
@@ -319,13 +324,14 @@ describe('approval gate', () => {
     expect(fake.callsOf('CreateSnapshots')).toHaveLength(1);
   });
 
-  test('no decision in time with onTimeout=deny: the instance is left serving, the evidence is collected, a late decision is refused', async () => {
-    // Prepare: a one-second timeout, so the engine's own timer fires.
+  test('no decision in time on a hub-selected gate with onTimeout=deny: the instance is left serving, the evidence is collected, a late decision is refused', async () => {
+    // Prepare: a one-second timeout, so the engine's own timer fires; the gate is selected by hub configuration
+    // (approval.requiredFor), the only selector whose onTimeout=deny applies (a tag-selected gate approves).
     const { fake, appSg } = productionInstance();
 
     // Act
     const result = await run(fake, {
-      approval: { ...PRODUCTION, timeoutSeconds: 1, onTimeout: 'deny' },
+      approval: { ...PRODUCTION, requiredFor: { accounts: [], instanceIds: [INSTANCE] }, timeoutSeconds: 1, onTimeout: 'deny' },
       onCallback: async ({ exited }) => exited(EVIDENCE_STATES),
     });
 

@@ -325,10 +325,14 @@ describe('release refusals: a clear named error, nothing touched', () => {
     return { result, from };
   }
 
-  test('an instance that was never contained (exempt)', async () => {
-    scenario = webInstance({ tags: { 'cordon:exempt': 'true' } });
+  test('an instance that was never contained (exempt by hub configuration)', async () => {
+    scenario = webInstance();
     const { fake, appSg } = scenario;
-    await contain(fake);
+    await runWorkflow(request(), {
+      factory: testClientFactory(),
+      now: () => NOW,
+      exemptions: { accounts: [ACCOUNT], instanceIds: [], autoScalingGroups: [] },
+    });
 
     const { result } = await refused(releaseRequest(), 'IncidentNotContainedError');
 

@@ -205,18 +205,32 @@ describe('response workflow', () => {
     expect(groupsOf(fake, ENI_A)).toEqual([managedGroup(fake, 'isolation')?.id]);
   });
 
-  test('an exempt instance is recorded and notified, not contained', async () => {
-    scenario = webInstance({ tags: { 'cordon:exempt': 'true' } });
+  test('a hub-exempt instance is recorded and notified with its evidence, not contained', async () => {
+    // Prepare: exempt by hub configuration (the instance id); a cordon:exempt tag no longer exempts anything
+    scenario = webInstance({ asg: 'web-asg' });
     const { fake, appSg } = scenario;
 
-    const result = await run(fake);
+    const result = await runWorkflow(request(), {
+      factory: testClientFactory(),
+      now: () => NOW,
+      exemptions: { accounts: [], instanceIds: [INSTANCE], autoScalingGroups: [] },
+    });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(fake.calls.filter((c) => MUTATIONS.includes(c.command))).toEqual([]);
+    const EVIDENCE = ['CreateFlowLogs', 'CreateSnapshots', 'CreateTags'];
+    expect(fake.calls.filter((c) => MUTATIONS.includes(c.command) && !EVIDENCE.includes(c.command))).toEqual([]);
+    expect(fake.callsOf('CreateSnapshots')).toHaveLength(1);
+    expect(fake.callsOf('CreateFlowLogs')).toHaveLength(1);
     expect(groupsOf(fake, ENI_A)).toEqual([appSg]);
-    expect(fake.item(INCIDENT, `RESPONSE#${request().requestId}`)?.outcome).toBe('exempt');
+    expect(fake.credentialsDenied(ROLE, INSTANCE, STOLEN_AT)).toBe(false);
+    expect(fake.autoScaling.has(INSTANCE)).toBe(true);
+    const response = fake.item(INCIDENT, `RESPONSE#${request().requestId}`);
+    expect(response?.outcome).toBe('exempt');
+    expect(response?.failures).toEqual([]);
+    expect(response?.exemption).toEqual({ field: 'instanceIds', value: INSTANCE, overridden: false, overriddenBy: null, overriddenBySource: null });
     expect(latestMessage(fake, '[cordon] exempt:').body.outcome).toBe('exempt');
     expect(result.entered).not.toContain('ProtectInstance');
+    expect(result.entered).toContain('PreservationExempt');
   });
 
   test('an Auto Scaling member is detached, keeping capacity, before its first security-group change', async () => {

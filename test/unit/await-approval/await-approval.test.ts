@@ -101,7 +101,7 @@ describe('requestApproval', () => {
     expect(body).toMatchObject({
       responseId: 'req-1',
       incidentId: INCIDENT,
-      why: 'the instance is tagged env=production: containment waits for a human decision',
+      why: 'the instance is tagged env=production: containment waits for a human decision (a tag-selected gate always goes ahead on timeout)',
       expiresAt: EXPIRES,
       onTimeout: `no decision by ${EXPIRES}: the instance is left in service, evidence still collected (onTimeout=deny)`,
       approve: { cli: 'cordon approve req-1 --reason "<why>"', api: 'POST /v1/responses/req-1/approval {"decision":"approve","reason":"<why>"}' },

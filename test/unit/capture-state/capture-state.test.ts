@@ -20,7 +20,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { approvalFromEnv, createHandler } from '../../../lambdas/capture-state/handler';
-import { approvalPlan, captureBeforeState, type CaptureDeps } from '../../../lambdas/capture-state/capture-state';
+import { approvalPlan, captureBeforeState, NO_EXEMPTIONS, type CaptureDeps, type Exemptions } from '../../../lambdas/capture-state/capture-state';
 import { ACTIONS, GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import { InstanceNotFoundError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { ResponseRequestInput } from '../../../lambdas/shared/schemas';
@@ -190,8 +190,7 @@ beforeEach(() => {
     config: {
       ledgerTable: TABLE,
       evidenceBucket: BUCKET,
-      exemptTagKey: 'cordon:exempt',
-      exemptTagValue: 'true',
+      exemptions: NO_EXEMPTIONS,
       settleSeconds: 10,
       partition: 'aws',
     },
@@ -433,6 +432,7 @@ describe('captureBeforeState: happy path', () => {
     expect(summary).toEqual({
       incidentId: INCIDENT,
       exempt: false,
+      exemption: null,
       duplicate: false,
       ownerRequestId: 'req-1',
       incidentStatus: 'open',
@@ -475,70 +475,88 @@ describe('captureBeforeState: happy path', () => {
   });
 });
 
-describe('captureBeforeState: exemption', () => {
-  it('marks an instance tagged cordon:exempt=true as exempt with an all-false plan, and still records it', async () => {
+describe('captureBeforeState: exemption (hub configuration only)', () => {
+  const exempting = (exemptions: Partial<Exemptions>): CaptureDeps => ({
+    ...deps,
+    config: { ...deps.config, exemptions: { ...NO_EXEMPTIONS, ...exemptions } },
+  });
+  const responseItem = () =>
+    ddbMock.commandCalls(PutCommand).find((c) => (c.args[0].input.Item as { sk?: string } | undefined)?.sk === 'RESPONSE#req-1')?.args[0].input
+      .Item as Record<string, unknown> | undefined;
+
+  it.each([
+    ['accounts', { accounts: [ACCOUNT] }, ACCOUNT],
+    ['instanceIds', { instanceIds: [INSTANCE] }, INSTANCE],
+    ['autoScalingGroups', { autoScalingGroups: [`${ACCOUNT}/web-asg`] }, `${ACCOUNT}/web-asg`],
+  ] as const)('exempts by %s: evidence planned, nothing disruptive, and still records it', async (field, exemptions, value) => {
+    awsHas();
+
+    const summary = await captureBeforeState(request(), exempting(exemptions));
+
+    expect(summary.exempt).toBe(true);
+    expect(summary.exemption).toEqual({ field, value, overridden: false, overriddenBy: null, overriddenBySource: null });
+    expect(summary.plan).toEqual(planOf('flowLogs', 'snapshot'));
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } });
+    expect(responseItem()?.exemption).toEqual(summary.exemption);
+    expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+
+  it('plans only the evidence the request asked for', async () => {
+    awsHas();
+
+    const summary = await captureBeforeState(request({ actions: ['isolate', 'snapshot'] }), exempting({ accounts: [ACCOUNT] }));
+
+    expect(summary.plan).toEqual(planOf('snapshot'));
+  });
+
+  it('reads the Auto Scaling group from AWS membership: the same name in another account, or a tag naming the group, exempts nothing', async () => {
+    awsHas(instance({ Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'exempt-asg' }] }));
+
+    const summary = await captureBeforeState(
+      request(),
+      exempting({ autoScalingGroups: ['999988887777/web-asg', `${ACCOUNT}/exempt-asg`] }),
+    );
+
+    expect(summary.exempt).toBe(false);
+    expect(summary.exemption).toBeNull();
+    expect(summary.plan).toEqual(fullPlan());
+  });
+
+  it('ignores a cordon:exempt=true tag: the member account can write tags, so the instance is contained', async () => {
     awsHas(instance({ Tags: [{ Key: 'cordon:exempt', Value: 'true' }] }));
 
     const summary = await captureBeforeState(request(), deps);
 
-    expect(summary.exempt).toBe(true);
-    expect(summary.plan).toEqual(emptyPlan());
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: INCIDENT, sk: 'INCIDENT' } });
-    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'RESPONSE#req-1' }) });
-    expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    expect(summary.exempt).toBe(false);
+    expect(summary.exemption).toBeNull();
+    expect(summary.plan).toEqual(fullPlan());
   });
 
-  it('does not exempt on another value of the tag', async () => {
-    awsHas(instance({ Tags: [{ Key: 'cordon:exempt', Value: 'false' }] }));
+  it.each(['manual', 'api'] as const)('a responder\'s %s request overrides the exemption and records who overrode it', async (source) => {
+    awsHas();
 
-    const summary = await captureBeforeState(request(), deps);
+    const summary = await captureBeforeState(request({ source, requestedBy: 'arn:aws:iam::444455556666:role/responder' }), exempting({ instanceIds: [INSTANCE] }));
 
     expect(summary.exempt).toBe(false);
-    expect(summary.plan.isolate).toBe(true);
-  });
-});
-
-describe("captureBeforeState: cordon's own groups, from the ledger only", () => {
-  const ORIGINAL = `incidents/${INCIDENT}/responses/req-0/before-state.json`;
-  const ISOLATION = 'sg-0ccccccccccccccc2';
-  const inGroup = (groupId: string, groupName: string) =>
-    instance({
-      NetworkInterfaces: [
-        { NetworkInterfaceId: ENI_0, VpcId: VPC, Attachment: { DeviceIndex: 0 }, Groups: [{ GroupId: groupId, GroupName: groupName }] },
-      ],
-    });
-  const responseItem = () => ddbMock.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.sk === 'RESPONSE#req-1')?.args[0].input.Item;
-
-  it('an ENI in the isolation group the ledger records is under cordon control: release restores the original before-state', async () => {
-    awsHas(inGroup(ISOLATION, 'anything-at-all'));
-    ledger({ groups: [{ vpcId: VPC, purpose: 'isolation', groupId: ISOLATION }], originalBeforeStateKey: ORIGINAL });
-
-    await captureBeforeState(request(), deps);
-
-    expect(responseItem()).toMatchObject({ underCordonControl: true, restoreFrom: ORIGINAL });
-    expect(ddbMock).not.toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: expect.stringContaining('originalBeforeStateKey') });
+    expect(summary.plan).toEqual(fullPlan());
+    const overridden = {
+      field: 'instanceIds',
+      value: INSTANCE,
+      overridden: true,
+      overriddenBy: 'arn:aws:iam::444455556666:role/responder',
+      overriddenBySource: source,
+    };
+    expect(summary.exemption).toEqual(overridden);
+    expect(responseItem()?.exemption).toEqual(overridden);
   });
 
-  it.each([
-    ['named like cordon\'s isolation group', `cordon-isolation-${VPC}`],
-    ['named like cordon\'s untrack group, with a random suffix', `cordon-untrack-${VPC}-0123456789ab`],
-  ])('a group %s that the ledger does not record changes nothing: the capture is this response\'s own before-state', async (_, name) => {
-    awsHas(inGroup('sg-0ddddddddddddd001', name));
-    ledger({ groups: [{ vpcId: VPC, purpose: 'isolation', groupId: ISOLATION }], originalBeforeStateKey: ORIGINAL });
+  it('a Security Hub request does not override it', async () => {
+    awsHas();
 
-    await captureBeforeState(request(), deps);
+    const summary = await captureBeforeState(request({ source: 'securityhub' }), exempting({ accounts: [ACCOUNT] }));
 
-    expect(responseItem()).toMatchObject({ underCordonControl: false, restoreFrom: KEY });
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: expect.stringContaining('originalBeforeStateKey') });
-  });
-
-  it('a recorded group id counts only in the VPC it was recorded for', async () => {
-    awsHas(inGroup(ISOLATION, 'x'));
-    ledger({ groups: [{ vpcId: 'vpc-0bbbbbbbbbbbbbbb2', purpose: 'isolation', groupId: ISOLATION }] });
-
-    await captureBeforeState(request(), deps);
-
-    expect(responseItem()).toMatchObject({ underCordonControl: false, restoreFrom: KEY });
+    expect(summary.exempt).toBe(true);
+    expect(summary.exemption?.overridden).toBe(false);
   });
 });
 
@@ -633,15 +651,45 @@ describe('captureBeforeState: another request owns the incident', () => {
 });
 
 describe('captureBeforeState: the approval gate', () => {
-  const PRODUCTION = { requiredForTags: [{ key: 'tier', value: 'db' }, { key: 'env', value: 'production' }], timeoutSeconds: 900, onTimeout: 'deny' as const };
+  const PRODUCTION = {
+    requiredForTags: [{ key: 'tier', value: 'db' }, { key: 'env', value: 'production' }],
+    requiredFor: { accounts: [], instanceIds: [] },
+    timeoutSeconds: 900,
+    onTimeout: 'deny' as const,
+  };
+  const BY_TAG = { matchedBy: 'tag', matchedHub: null };
   const tagged = (tags: Array<{ Key: string; Value: string }>) => instance({ Tags: [{ Key: 'Name', Value: 'web-1' }, ...tags] });
 
-  it('requires approval for an instance carrying a configured tag, from the captured before-state', async () => {
+  it('requires approval for an instance carrying a configured tag; a tag-selected gate approves on timeout even when deny is configured', async () => {
     awsHas(tagged([{ Key: 'env', Value: 'production' }]));
 
     const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
 
-    expect(summary.approval).toEqual({ required: true, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 900, onTimeout: 'deny' });
+    expect(summary.approval).toEqual({
+      required: true,
+      matchedTag: { key: 'env', value: 'production' },
+      ...BY_TAG,
+      timeoutSeconds: 900,
+      onTimeout: 'approve',
+    });
+  });
+
+  it.each([
+    ['accounts', { accounts: [ACCOUNT], instanceIds: [] }, ACCOUNT],
+    ['instanceIds', { accounts: [], instanceIds: [INSTANCE] }, INSTANCE],
+  ] as const)('a hub-selected gate (approval.requiredFor.%s) keeps onTimeout deny, tagged or not', async (field, requiredFor, value) => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: { ...PRODUCTION, requiredFor } } });
+
+    expect(summary.approval).toEqual({
+      required: true,
+      matchedTag: { key: 'env', value: 'production' },
+      matchedBy: 'hub',
+      matchedHub: { field, value },
+      timeoutSeconds: 900,
+      onTimeout: 'deny',
+    });
   });
 
   it('matches key and value exactly: another value, or the value under another key, needs no approval', async () => {
@@ -649,7 +697,7 @@ describe('captureBeforeState: the approval gate', () => {
 
     const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
 
-    expect(summary.approval).toEqual({ required: false, matchedTag: null, timeoutSeconds: 900, onTimeout: 'deny' });
+    expect(summary.approval).toEqual({ required: false, matchedTag: null, matchedBy: null, matchedHub: null, timeoutSeconds: 900, onTimeout: 'approve' });
   });
 
   it('needs no approval when only evidence is asked for: evidence never waits', async () => {
@@ -663,13 +711,25 @@ describe('captureBeforeState: the approval gate', () => {
     expect(summary.approval).toMatchObject({ required: false, matchedTag: { key: 'env', value: 'production' } });
   });
 
-  it('needs no approval for an exempt instance: nothing is contained', async () => {
+  it('needs no approval for a hub-exempt instance: nothing disruptive is planned', async () => {
+    awsHas(tagged([{ Key: 'env', Value: 'production' }]));
+
+    const summary = await captureBeforeState(request(), {
+      ...deps,
+      config: { ...deps.config, approval: PRODUCTION, exemptions: { ...NO_EXEMPTIONS, accounts: [ACCOUNT] } },
+    });
+
+    expect(summary.exempt).toBe(true);
+    expect(summary.approval?.required).toBe(false);
+  });
+
+  it('a cordon:exempt=true tag no longer skips the gate: the tagged instance still waits for approval', async () => {
     awsHas(tagged([{ Key: 'env', Value: 'production' }, { Key: 'cordon:exempt', Value: 'true' }]));
 
     const summary = await captureBeforeState(request(), { ...deps, config: { ...deps.config, approval: PRODUCTION } });
 
-    expect(summary.exempt).toBe(true);
-    expect(summary.approval?.required).toBe(false);
+    expect(summary.exempt).toBe(false);
+    expect(summary.approval?.required).toBe(true);
   });
 
   it('decides from the before-state the ledger kept: a retried capture decides as the first one did', async () => {
@@ -704,19 +764,54 @@ describe('captureBeforeState: the approval gate', () => {
 });
 
 describe('approvalPlan', () => {
-  const policy = { requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 900, onTimeout: 'deny' as const };
+  const policy = {
+    requiredForTags: [{ key: 'env', value: 'production' }],
+    requiredFor: { accounts: [], instanceIds: [] },
+    timeoutSeconds: 900,
+    onTimeout: 'deny' as const,
+  };
   const tags = { env: 'production' };
+  const target = { accountId: ACCOUNT, instanceId: INSTANCE };
 
   it('waits when any one gated action is planned alone, and for none of the others', () => {
-    const waits = ACTIONS.filter((a) => approvalPlan(tags, planOf(a), policy).required);
+    const waits = ACTIONS.filter((a) => approvalPlan(target, tags, planOf(a), policy).required);
     expect(waits).toEqual(['isolate', 'quarantineRole']);
     expect(waits).toEqual([...GATED_ACTIONS]);
   });
 
   it('waits for every gated action planned together, never for an empty plan or an untagged instance', () => {
-    expect(approvalPlan(tags, fullPlan(), policy).required).toBe(true);
-    expect(approvalPlan(tags, emptyPlan(), policy)).toEqual({ required: false, matchedTag: { key: 'env', value: 'production' }, timeoutSeconds: 900, onTimeout: 'deny' });
-    expect(approvalPlan({ env: 'staging' }, fullPlan(), policy)).toEqual({ required: false, matchedTag: null, timeoutSeconds: 900, onTimeout: 'deny' });
+    expect(approvalPlan(target, tags, fullPlan(), policy).required).toBe(true);
+    expect(approvalPlan(target, tags, emptyPlan(), policy)).toEqual({
+      required: false,
+      matchedTag: { key: 'env', value: 'production' },
+      matchedBy: 'tag',
+      matchedHub: null,
+      timeoutSeconds: 900,
+      onTimeout: 'approve',
+    });
+    expect(approvalPlan(target, { env: 'staging' }, fullPlan(), policy)).toEqual({
+      required: false,
+      matchedTag: null,
+      matchedBy: null,
+      matchedHub: null,
+      timeoutSeconds: 900,
+      onTimeout: 'approve',
+    });
+  });
+
+  it('a hub selector wins over a tag and keeps the configured onTimeout; another account or instance is not selected', () => {
+    const hub = { ...policy, requiredFor: { accounts: ['999988887777'], instanceIds: [INSTANCE] } };
+    expect(approvalPlan(target, tags, fullPlan(), hub)).toMatchObject({ required: true, matchedBy: 'hub', matchedHub: { field: 'instanceIds', value: INSTANCE }, onTimeout: 'deny' });
+    expect(approvalPlan({ accountId: '999988887777', instanceId: 'i-0fffffffffffffff0' }, {}, fullPlan(), hub)).toMatchObject({
+      required: true,
+      matchedHub: { field: 'accounts', value: '999988887777' },
+      onTimeout: 'deny',
+    });
+    expect(approvalPlan({ accountId: '222233334444', instanceId: 'i-0fffffffffffffff0' }, {}, fullPlan(), hub)).toMatchObject({
+      required: false,
+      matchedBy: null,
+      onTimeout: 'approve',
+    });
   });
 });
 
@@ -724,8 +819,16 @@ describe('approvalFromEnv', () => {
   it('reads the gate the hub stack configures, and no tags means no gate', () => {
     expect(
       approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[{"key":"env","value":"production"}]', APPROVAL_TIMEOUT_SECONDS: '600', APPROVAL_ON_TIMEOUT: 'deny' }),
-    ).toEqual({ requiredForTags: [{ key: 'env', value: 'production' }], timeoutSeconds: 600, onTimeout: 'deny' });
+    ).toEqual({ requiredForTags: [{ key: 'env', value: 'production' }], requiredFor: { accounts: [], instanceIds: [] }, timeoutSeconds: 600, onTimeout: 'deny' });
     expect(approvalFromEnv({ APPROVAL_REQUIRED_FOR_TAGS: '[]' })).toBeUndefined();
+    expect(
+      approvalFromEnv({
+        APPROVAL_REQUIRED_FOR_TAGS: '[]',
+        APPROVAL_REQUIRED_FOR: `{"accounts":["${ACCOUNT}"],"instanceIds":[]}`,
+        APPROVAL_TIMEOUT_SECONDS: '600',
+        APPROVAL_ON_TIMEOUT: 'deny',
+      }),
+    ).toEqual({ requiredForTags: [], requiredFor: { accounts: [ACCOUNT], instanceIds: [] }, timeoutSeconds: 600, onTimeout: 'deny' });
   });
 
   it('fails loudly on a missing or malformed setting instead of dropping the gate', () => {

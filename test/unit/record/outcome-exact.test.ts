@@ -198,11 +198,20 @@ describe('decideOutcome, exact documents', () => {
       failures: [],
       summary: 'repeat delivery: appended to the incident (status contained, contained by request req-0); nothing re-run',
     });
-    expect(decideOutcome({ request: {}, before: before({ exempt: true }) })).toStrictEqual({
+    // Exempt by hub configuration: the evidence branches ran and are reported; nothing disruptive was planned.
+    const exempt = before({ exempt: true, plan: { isolate: false, flowLogs: true, snapshot: true, quarantineRole: false } });
+    expect(decideOutcome({ request: {}, before: exempt, branches: [FLOW_LOGS, SNAPSHOTS] })).toStrictEqual({
+      outcome: 'exempt',
+      actions: [report(FLOW_LOGS, 'succeeded'), report(SNAPSHOTS, 'succeeded')],
+      failures: [],
+      summary: 'exempt by hub configuration: not isolated or quarantined; evidence collected: flowLogs, snapshot',
+    });
+    // Its evidence branches never completing is a failure, not a quiet `exempt`.
+    expect(decideOutcome({ request: {}, before: exempt, failure: { Error: 'States.Timeout', Cause: 'late' } })).toStrictEqual({
       outcome: 'exempt',
       actions: [],
-      failures: [],
-      summary: 'the instance carries the exemption tag: recorded and notified, not contained',
+      failures: [{ action: 'evidence', error: 'States.Timeout', cause: 'late' }],
+      summary: 'exempt by hub configuration: not isolated or quarantined; the evidence branches did not run to completion',
     });
   });
 

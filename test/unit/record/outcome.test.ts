@@ -78,11 +78,63 @@ describe('decideOutcome', () => {
     expect(decision.actions).toEqual([]);
   });
 
-  it('is exempt for an exempt instance, with no failures', () => {
-    const decision = decideOutcome({ request: {}, before: beforeSummary({ exempt: true }) });
+  describe('a hub-exempt instance (evidence only)', () => {
+    const EXEMPT = beforeSummary({
+      exempt: true,
+      exemption: { field: 'accounts', value: '111122223333', overridden: false, overriddenBy: null, overriddenBySource: null },
+    });
+    const NOT_REQUESTED = (action: string) => ({ action, status: 'skipped', reason: 'not requested' });
+    const PRESERVE_SKIPPED = { action: 'preserve', status: 'skipped', reason: 'exempt' };
+    const COLLECTED = { action: 'collectEvidence', status: 'succeeded' };
 
-    expect(decision.outcome).toBe('exempt');
-    expect(decision.failures).toEqual([]);
+    it('is exempt with no failures when its evidence was collected, naming the exemption', () => {
+      const decision = decideOutcome(
+        state([NOT_REQUESTED('isolate'), NOT_REQUESTED('quarantineRole'), FLOW_LOGS, SNAPSHOTS, PRESERVE_SKIPPED, COLLECTED], { before: EXEMPT, protect: undefined }),
+      );
+
+      expect(decision.outcome).toBe('exempt');
+      expect(decision.failures).toEqual([]);
+      expect(decision.summary).toBe(
+        'exempt by exemptions.accounts 111122223333: not isolated or quarantined; evidence collected: flowLogs, snapshot, collectEvidence',
+      );
+    });
+
+    it('stays exempt but lists a failed evidence action as a failure, never as collected', () => {
+      const failedSnapshot = { action: 'snapshot', status: 'failed', error: 'SnapshotLimitExceeded', cause: 'too many snapshots' };
+
+      const decision = decideOutcome(
+        state([NOT_REQUESTED('isolate'), NOT_REQUESTED('quarantineRole'), FLOW_LOGS, failedSnapshot, PRESERVE_SKIPPED, COLLECTED], {
+          before: EXEMPT,
+          protect: undefined,
+        }),
+      );
+
+      expect(decision.outcome).toBe('exempt');
+      expect(decision.failures).toEqual([{ action: 'snapshot', error: 'SnapshotLimitExceeded', cause: 'too many snapshots' }]);
+      expect(decision.summary).toBe(
+        'exempt by exemptions.accounts 111122223333: not isolated or quarantined; evidence collected: flowLogs, collectEvidence; evidence FAILED: snapshot',
+      );
+    });
+
+    it('reports evidence branches that never completed as a failure', () => {
+      const decision = decideOutcome({ request: {}, before: EXEMPT, failure: { Error: 'States.Runtime', Cause: 'boom' } });
+
+      expect(decision.outcome).toBe('exempt');
+      expect(decision.failures).toEqual([{ action: 'evidence', error: 'States.Runtime', cause: 'boom' }]);
+    });
+  });
+
+  it('says who overrode an exemption on a contained response', () => {
+    const before = beforeSummary({
+      exemption: { field: 'instanceIds', value: 'i-0123456789abcdef0', overridden: true, overriddenBy: 'alice', overriddenBySource: 'manual' },
+    });
+
+    const decision = decideOutcome(state([ISOLATED, QUARANTINED, FLOW_LOGS, SNAPSHOTS], { before }));
+
+    expect(decision.outcome).toBe('contained');
+    expect(decision.summary).toBe(
+      'all requested actions succeeded: isolate, quarantineRole, flowLogs, snapshot; exemption (exemptions.instanceIds i-0123456789abcdef0) overridden by alice (manual request)',
+    );
   });
 
   it('reports a duplicate delivery (another request owns the incident) as "duplicate", not as a failure', () => {
