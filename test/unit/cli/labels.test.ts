@@ -25,6 +25,12 @@ describe('RESPONSE_LABELS and the action catalogue', () => {
     expect(RESPONSE_LABELS.summaries.QuarantineRole?.({ status: 'succeeded', roleName: 'web', profileDisassociated: 'done' })).toBe('deny on role web; profile done');
   });
 
+  it("summarises an action's Task without a summary of its own by its status", () => {
+    const plain = ACTION_SPECS.filter((a) => index.get(a.state)?.type === 'Task' && !['quarantineRole', 'flowLogs', 'snapshot'].includes(a.key));
+    for (const a of plain) expect({ key: a.key, summary: RESPONSE_LABELS.summaries[a.state]?.({ status: 'succeeded', detail: 'x' }) }).toEqual({ key: a.key, summary: 'status=succeeded' });
+    expect(RESPONSE_LABELS.summaries.EnableFlowLogs?.({ status: 'succeeded', flowLogs: [] })).toBe('succeeded');
+  });
+
   it('is the table progress.ts re-exports', () => {
     expect(progress.RESPONSE_LABELS).toBe(RESPONSE_LABELS);
   });
