@@ -25,7 +25,7 @@ const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
 
 /** The summary of an action's Task output when it has no specific one: its status. */
-const actionStatus = (o: Rec): string => `status=${str(o.status)}`;
+export const actionStatus = (o: Rec): string => `status=${str(o.status)}`;
 
 export const RESPONSE_LABELS: WorkflowLabels = {
   top: 'response',

@@ -5,7 +5,7 @@
  */
 import responseDefinition from '../../../state-machines/response.asl.json';
 import { ACTION_SPECS } from '../../../lambdas/shared/actions';
-import { RESPONSE_LABELS } from '../../../bin/cli/labels';
+import { actionStatus, RESPONSE_LABELS } from '../../../bin/cli/labels';
 import * as progress from '../../../bin/cli/progress';
 
 describe('RESPONSE_LABELS and the action catalogue', () => {
@@ -28,6 +28,8 @@ describe('RESPONSE_LABELS and the action catalogue', () => {
   it("summarises an action's Task without a summary of its own by its status", () => {
     const plain = ACTION_SPECS.filter((a) => index.get(a.state)?.type === 'Task' && !['quarantineRole', 'flowLogs', 'snapshot'].includes(a.key));
     for (const a of plain) expect({ key: a.key, summary: RESPONSE_LABELS.summaries[a.state]?.({ status: 'succeeded', detail: 'x' }) }).toEqual({ key: a.key, summary: 'status=succeeded' });
+    expect(actionStatus({ status: 'failed', reason: 'x' })).toBe('status=failed');
+    expect(actionStatus({})).toBe('status=?');
     expect(RESPONSE_LABELS.summaries.EnableFlowLogs?.({ status: 'succeeded', flowLogs: [] })).toBe('succeeded');
   });
 
