@@ -4,9 +4,11 @@
  * task's output.
  *
  * Each containment action's lane label and Task state come from the catalogue
- * (lambdas/shared/actions.ts), so a new action gets its lane without an edit here.
+ * (lambdas/shared/actions.ts), so a new action gets its lane, and a `status=…` summary of its Task,
+ * without an edit here.
  */
 import { ACTION_SPECS, actionSpec, type ActionKey } from '../../lambdas/shared/actions';
+import { CUSTOM_BRANCHES } from '../../lib/asl/actions';
 import type { WorkflowLabels } from './progress';
 
 type Rec = Record<string, unknown>;
@@ -21,6 +23,9 @@ const stateOf = (key: ActionKey): string => actionSpec(key).state;
 
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
+
+/** The summary of an action's Task output when it has no specific one: its status. */
+export const actionStatus = (o: Rec): string => `status=${str(o.status)}`;
 
 export const RESPONSE_LABELS: WorkflowLabels = {
   top: 'response',
@@ -46,6 +51,8 @@ export const RESPONSE_LABELS: WorkflowLabels = {
     TemporaryCopyKept: 'fail',
   },
   summaries: {
+    // Each action built as one Task (lib/asl/actions.ts) has a summary: its status, unless it has its own line below.
+    ...Object.fromEntries(ACTION_SPECS.filter((a) => !(a.key in CUSTOM_BRANCHES)).map((a) => [a.state, actionStatus])),
     CaptureBeforeState: (o) =>
       o.duplicate === true
         ? `repeat delivery: incident ${str(o.incidentId)} is already handled by ${str(o.ownerRequestId)}`

@@ -13,6 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { ACCESS_LOG_FORMAT, APPROVAL_MODEL, RELEASE_MODEL, START_RESPONSE_MODEL } from '../../lib/constructs/api';
 import { ApprovalBody, ReleaseBody, StartResponseBody } from '../../lambdas/api/api';
+import { ACTIONS } from '../../lambdas/shared/actions';
 import { declaredVariables } from '../../lib/environment';
 import { hubRoleName } from '../../lib/functions';
 import { ACCOUNT, buildApiStack, IMPORTED_RELEASE_ARN, POLICY, REGION, routesOf, type ApiStack, type Resource } from './api-stack';
@@ -73,9 +74,9 @@ describe('routes', () => {
         actions: {
           type: 'array',
           minItems: 1,
-          maxItems: 4,
+          maxItems: ACTIONS.length,
           uniqueItems: true,
-          items: { type: 'string', enum: ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'] },
+          items: { type: 'string', enum: [...ACTIONS] },
         },
       },
     });

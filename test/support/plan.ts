@@ -49,3 +49,11 @@ export function planFromBranches(branches: readonly unknown[] | undefined): Plan
   }
   return planWhere((a) => reported.has(a) || (gateWithoutBranches && GATED.has(a)));
 }
+
+/**
+ * What waits at the approval gate for a full plan, in the order it runs once approved (docs/approval.md):
+ * each gated action in catalogue order, isolation preceded by `protect` and followed by `leaveTargetGroups`.
+ */
+export function waitingSteps(): string[] {
+  return GATED_ACTIONS.flatMap((a) => (a === 'isolate' ? ['protect', 'isolate', 'leaveTargetGroups'] : [a]));
+}

@@ -5,11 +5,14 @@
  * (test/support/workflow.ts explains exactly how); its timeout is the engine's own timer.
  */
 import type { ApprovalDecision } from '../../lambdas/shared/schemas';
+import { GATED_ACTIONS } from '../../lambdas/shared/actions';
 import { submitApprovalDecision } from '../../lambdas/shared/approval';
 import type { ApprovalPolicy } from '../../lambdas/capture-state/capture-state';
+import type { Call } from '../../lib/simulator/core';
 import { FakeAws, type WebInstance, webInstance } from '../support/fake-aws';
 import { ENI_A, ENI_B, INCIDENT, INSTANCE, NOW, request, ROLE, STOLEN_AT } from '../../lib/simulator/scenario';
 import { testClientFactory, rejectionOf } from '../support/clients';
+import { waitingSteps } from '../support/plan';
 import { LEDGER, runWorkflow, type CallbackContext, type WorkflowRun } from '../support/workflow';
 
 const RESPONSE_ID = request().requestId;
@@ -27,15 +30,20 @@ const PRODUCTION: ApprovalPolicy = {
 };
 /** The evidence branches' states: none of them waits for the decision. */
 const EVIDENCE_STATES = ['EnableFlowLogs', 'CreateSnapshots', 'PreserveBeforeApproval', 'CollectEvidence'];
-/** Calls that change how the instance serves: none may happen before approval. */
-const SERVICE_CHANGES = [
-  'DetachInstances',
-  'DeregisterTargets',
-  'CreateSecurityGroup',
-  'ModifyNetworkInterfaceAttribute',
-  'PutRolePolicy',
-  'DisassociateIamInstanceProfile',
-];
+/**
+ * The mutating EC2/IAM/Auto Scaling/ELB calls the evidence side makes while the gate waits (flow logs,
+ * snapshots shared into the security account, preservation's attributes): they leave the instance serving.
+ */
+const EVIDENCE_CALLS = ['CreateFlowLogs', 'CreateSnapshots', 'CopySnapshot', 'ModifySnapshotAttribute', 'CreateTags'];
+/**
+ * Calls that change how the instance serves: every other mutating call on those services (termination
+ * protection included; preservation's own ModifyInstanceAttribute is evidence). None may happen before approval.
+ */
+function isServiceChange(c: Call): boolean {
+  if (!['ec2', 'iam', 'autoscaling', 'elasticloadbalancing'].includes(c.service) || /^(Describe|Get|List)/.test(c.command)) return false;
+  if (c.command === 'ModifyInstanceAttribute') return c.input.DisableApiTermination !== undefined;
+  return !EVIDENCE_CALLS.includes(c.command);
+}
 
 let scenario: WebInstance | undefined;
 afterEach(() => scenario?.fake.restore());
@@ -84,7 +92,7 @@ function message(fake: FakeAws, prefix: string) {
 function snapshotWhileWaiting(fake: FakeAws, token: string) {
   const instance = fake.instances.get(INSTANCE);
   return {
-    serviceChanges: fake.calls.filter((c) => SERVICE_CHANGES.includes(c.command)).map((c) => c.command),
+    serviceChanges: fake.calls.filter(isServiceChange).map((c) => c.command),
     eniGroups: [groupsOf(fake, ENI_A), groupsOf(fake, ENI_B)],
     credentialsDenied: fake.credentialsDenied(ROLE, INSTANCE, STOLEN_AT),
     inAutoScaling: fake.autoScaling.has(INSTANCE),
@@ -147,7 +155,7 @@ describe('approval gate', () => {
         expiresAt: new Date(NOW.getTime() + 1800_000).toISOString(),
         matchedTag: { key: 'env', value: 'production' },
         onTimeout: 'approve',
-        actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+        actions: waitingSteps(),
       },
     });
     expect(waiting?.snapshotsStarted).toBeGreaterThan(0);
@@ -168,6 +176,10 @@ describe('approval gate', () => {
     expect(fake.instances.get(INSTANCE)?.disableApiTermination).toBe(true);
     expect(fake.targetGroups.get(DIRECT_TG)?.targets.map((t) => t.id)).toEqual([]);
     expect(fake.indexOf('DetachInstances')).toBeLessThan(fake.indexOf('ModifyNetworkInterfaceAttribute'));
+    // The test that found no service change while waiting finds the containment calls once approved.
+    expect(fake.calls.filter(isServiceChange).map((c) => c.command)).toEqual(
+      expect.arrayContaining(['DetachInstances', 'ModifyInstanceAttribute', 'ModifyNetworkInterfaceAttribute', 'PutRolePolicy', 'DisassociateIamInstanceProfile', 'DeregisterTargets']),
+    );
     const response = fake.item(INCIDENT, RESPONSE_SK);
     expect(response?.outcome).toBe('contained');
     expect(String(response?.summary)).toMatch(/^approved by arn:aws:sts::111122223333:assumed-role\/IncidentResponder\/alice; all requested actions succeeded/);
@@ -184,7 +196,7 @@ describe('approval gate', () => {
       matchedTag: { key: 'env', value: 'production' },
       timeoutSeconds: 1800,
       onTimeout: 'approve',
-      actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+      actions: waitingSteps(),
       executionArn: 'arn:aws:states:us-east-1:111122223333:execution:cordon-response:test',
     });
     // One preserve action, with the target groups LeaveTargetGroups left (release reads them there).
@@ -240,7 +252,7 @@ describe('approval gate', () => {
     expect(fake.credentialsDenied(ROLE, INSTANCE, STOLEN_AT)).toBe(false);
     expect(fake.autoScaling.has(INSTANCE)).toBe(true);
     expect(fake.targetGroups.get(DIRECT_TG)?.targets.map((t) => t.id)).toEqual([INSTANCE]);
-    expect(fake.calls.filter((c) => SERVICE_CHANGES.includes(c.command))).toEqual([]);
+    expect(fake.calls.filter(isServiceChange)).toEqual([]);
     // The evidence is still complete: snapshots shared into the hub, flow logs, console output.
     expect(fake.callsOf('CreateFlowLogs')).toHaveLength(1);
     expect([...fake.objects.keys()].some((k) => k.endsWith('/console-output.txt'))).toBe(true);
@@ -249,8 +261,7 @@ describe('approval gate', () => {
     expect(response?.outcome).toBe('declined');
     expect(response?.failures).toEqual([]);
     expect((response?.actions as Array<{ action: string; status: string }>).map((a) => `${a.action}:${a.status}`)).toEqual([
-      'isolate:declined',
-      'quarantineRole:declined',
+      ...GATED_ACTIONS.map((a) => `${a}:declined`),
       'flowLogs:succeeded',
       'snapshot:succeeded',
       'preserve:succeeded',
@@ -262,7 +273,7 @@ describe('approval gate', () => {
     const note = message(fake, '[cordon] declined: ');
     expect(note.subject).toBe(`[cordon] declined: ${INSTANCE} in 111122223333/us-east-1`);
     expect(String(note.body.summary)).toBe(
-      `declined: isolate, quarantineRole not done, declined by ${BOB}: payments cut-over in progress: isolate after 18:00; ` +
+      `declined: ${GATED_ACTIONS.join(', ')} not done, declined by ${BOB}: payments cut-over in progress: isolate after 18:00; ` +
         'the instance stays in service; flowLogs, snapshot, preserve, collectEvidence succeeded',
     );
     expect(note.body.approval).toMatchObject({ status: 'denied', applied: 'deny', decidedBy: BOB });
@@ -381,13 +392,12 @@ describe('approval gate', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('ContainmentIncomplete');
     expect(groupsOf(fake, ENI_A)).toEqual([appSg]);
-    expect(fake.calls.filter((c) => SERVICE_CHANGES.includes(c.command))).toEqual([]);
+    expect(fake.calls.filter(isServiceChange)).toEqual([]);
     const response = fake.item(INCIDENT, RESPONSE_SK);
     expect(response?.outcome).toBe('failed');
-    expect((response?.failures as Array<{ action: string; error: string; cause: string }>).map((f) => `${f.action}:${f.error}`)).toEqual([
-      'isolate:AuthorizationError',
-      'quarantineRole:AuthorizationError',
-    ]);
+    expect((response?.failures as Array<{ action: string; error: string; cause: string }>).map((f) => `${f.action}:${f.error}`)).toEqual(
+      GATED_ACTIONS.map((a) => `${a}:AuthorizationError`),
+    );
     expect(response?.approval).toMatchObject({ status: 'failed', decidedBy: 'cordon (the approval could not be requested)' });
     expect((response?.approval as Record<string, unknown>).taskToken).toBeUndefined();
   });

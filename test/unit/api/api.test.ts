@@ -17,6 +17,7 @@ import { executionName } from '../../../lambdas/shared/executions';
 import type { Log } from '../../../lambdas/shared/handler';
 import { CALLER as SIGNER, proxyEvent, type EventOptions } from '../../support/api-events';
 import { awsError, FAKE_CREDENTIALS, HUB_REGION } from '../../support/clients';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 
 const sfnMock = mockClient(SFNClient);
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -31,7 +32,7 @@ const RESPONSE_ID = '9d2f4b1a-7c3e-4e5f-a6b7-c8d9e0f1a2b3';
 const NOW = new Date('2026-03-02T09:20:00.000Z');
 const INCIDENT = 'inc-111122223333-us-east-1-i-0123456789abcdef0';
 const TARGET = { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' };
-const ALL_ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'];
+const ALL_ACTIONS = [...ACTIONS];;
 const responseExecution = (name: string) => `arn:aws:states:us-east-1:111122223333:execution:cordon-response:${name}`;
 const releaseExecution = (name: string) => `arn:aws:states:us-east-1:111122223333:execution:cordon-release:${name}`;
 

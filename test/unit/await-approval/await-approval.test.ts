@@ -4,11 +4,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler, productionDeps } from '../../../lambdas/await-approval/handler';
 import { describeWaiting, gatedActions, requestApproval, type AwaitApprovalDeps, type AwaitApprovalInput } from '../../../lambdas/await-approval/await-approval';
-import { actionSpec } from '../../../lambdas/shared/actions';
+import { actionSpec, GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import { ApprovalAlreadyDecidedError, InvalidRequestError } from '../../../lambdas/shared/errors';
 import type { Log } from '../../../lambdas/shared/handler';
 import { awsError, rejectionOf, testClientFactory } from '../../support/clients';
-import { emptyPlan, fullPlan, planOf, planWithout } from '../../support/plan';
+import { emptyPlan, fullPlan, planOf, planWithout, waitingSteps } from '../../support/plan';
+
+/** What waits for a full plan, in the order it runs. */
+const ALL_WAITING = waitingSteps();
+
+/** The approver's words for the steps that are not actions. */
+const COMPANION_TEXT: Partial<Record<string, string>> = {
+  protect: 'leave its Auto Scaling group (capacity kept) and turn termination protection on',
+  leaveTargetGroups: 'deregister it from the load-balancer target groups it is registered in directly',
+};
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);
@@ -75,7 +84,7 @@ describe('requestApproval', () => {
           matchedTag: { key: 'env', value: 'production' },
           timeoutSeconds: 1800,
           onTimeout: 'deny',
-          actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+          actions: ALL_WAITING,
           executionArn: EXECUTION,
           taskToken: TOKEN,
         },
@@ -107,19 +116,16 @@ describe('requestApproval', () => {
       approve: { cli: 'cordon approve req-1 --reason "<why>"', api: 'POST /v1/responses/req-1/approval {"decision":"approve","reason":"<why>"}' },
       deny: { cli: 'cordon deny req-1 --reason "<why>"', api: 'POST /v1/responses/req-1/approval {"decision":"deny","reason":"<why>"}' },
     });
-    expect(body.waiting).toEqual([
-      'protect: leave its Auto Scaling group (capacity kept) and turn termination protection on',
-      'isolate: move every network interface to the isolation security group',
-      'leaveTargetGroups: deregister it from the load-balancer target groups it is registered in directly',
-      "quarantineRole: deny its role's credentials when used from this instance, and disassociate the instance profile",
-    ]);
+    expect(body.waiting).toEqual(ALL_WAITING.map((step) => `${step}: ${COMPANION_TEXT[step] ?? actionSpec(step).describe}`));
+    expect(body.waiting).toContain('isolate: move every network interface to the isolation security group');
+    expect(body.waiting).toContain("quarantineRole: deny its role's credentials when used from this instance, and disassociate the instance profile");
     expect(body.notWaiting).toBe(
       'flow logs, snapshots, preservation (shutdown behaviour, volumes kept on termination) and evidence collection are already running',
     );
     expect(result).toEqual({
       status: 'pending',
       expiresAt: EXPIRES,
-      actions: ['protect', 'isolate', 'leaveTargetGroups', 'quarantineRole'],
+      actions: ALL_WAITING,
       notificationId: 'msg-1',
     });
   });
@@ -166,7 +172,8 @@ describe('requestApproval', () => {
   });
 
   it('lists what waits: leaving Auto Scaling and target groups only with isolation', () => {
-    expect(gatedActions(planWithout('isolate'))).toEqual(['quarantineRole']);
+    expect(gatedActions(planWithout('isolate'))).toEqual(GATED_ACTIONS.filter((a) => a !== 'isolate'));
+    expect(gatedActions(planWithout('isolate'))).toContain('quarantineRole');
     expect(gatedActions(planOf('isolate'))).toEqual(['protect', 'isolate', 'leaveTargetGroups']);
   });
 

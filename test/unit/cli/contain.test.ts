@@ -29,13 +29,14 @@ import {
   TABLE,
   testDeps,
 } from './support';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 
 const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
 
-const ALL = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'];
+const ALL = [...ACTIONS];;
 const REASON = 'C2 beaconing seen by the SOC';
 
 beforeEach(() => {

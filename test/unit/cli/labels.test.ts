@@ -5,7 +5,7 @@
  */
 import responseDefinition from '../../../state-machines/response.asl.json';
 import { ACTION_SPECS } from '../../../lambdas/shared/actions';
-import { RESPONSE_LABELS } from '../../../bin/cli/labels';
+import { actionStatus, RESPONSE_LABELS } from '../../../bin/cli/labels';
 import * as progress from '../../../bin/cli/progress';
 
 describe('RESPONSE_LABELS and the action catalogue', () => {
@@ -23,6 +23,14 @@ describe('RESPONSE_LABELS and the action catalogue', () => {
       expect({ key: a.key, lane: index.get(a.state)?.lane, summarised: a.state in RESPONSE_LABELS.summaries }).toEqual({ key: a.key, lane: a.label, summarised: true });
     }
     expect(RESPONSE_LABELS.summaries.QuarantineRole?.({ status: 'succeeded', roleName: 'web', profileDisassociated: 'done' })).toBe('deny on role web; profile done');
+  });
+
+  it("summarises an action's Task without a summary of its own by its status", () => {
+    const plain = ACTION_SPECS.filter((a) => index.get(a.state)?.type === 'Task' && !['quarantineRole', 'flowLogs', 'snapshot'].includes(a.key));
+    for (const a of plain) expect({ key: a.key, summary: RESPONSE_LABELS.summaries[a.state]?.({ status: 'succeeded', detail: 'x' }) }).toEqual({ key: a.key, summary: 'status=succeeded' });
+    expect(actionStatus({ status: 'failed', reason: 'x' })).toBe('status=failed');
+    expect(actionStatus({})).toBe('status=?');
+    expect(RESPONSE_LABELS.summaries.EnableFlowLogs?.({ status: 'succeeded', flowLogs: [] })).toBe('succeeded');
   });
 
   it('is the table progress.ts re-exports', () => {

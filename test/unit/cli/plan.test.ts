@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENTS_DIR, isMulti, loadExpected, POLICIES_DIR, REPO_ROOT } from '../intake/fixtures';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 
 interface Run {
   status: number | null;
@@ -34,7 +35,7 @@ function oneObject(stdout: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-const ALL_ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'];
+const ALL_ACTIONS = [...ACTIONS];;
 
 describe('cordon plan <fixture>', () => {
   it.each(Object.entries(loadExpected()))('%s', (file, exp) => {

@@ -15,6 +15,7 @@ import {
 } from '../../../lambdas/intake/events';
 import { ResponseRequest } from '../../../lambdas/shared/schemas';
 import { eventFiles, isMulti, loadEvent, loadExpected, loadPolicy } from './fixtures';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 
 // ---------------------------------------------------------------------------
 // Fixture shapes (only what the tests mutate)
@@ -91,7 +92,7 @@ function expectNot(d: Decision, kind: 'ignore' | 'reject', field: string): strin
 }
 
 const TARGET = { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' };
-const ALL_ACTIONS = ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'];
+const ALL_ACTIONS = [...ACTIONS];;
 
 // ---------------------------------------------------------------------------
 // Table: every fixture against expected.json
@@ -658,7 +659,7 @@ describe('manual and API requests', () => {
     });
   });
 
-  it('source api with actions omitted gets all four', () => {
+  it('source api with actions omitted gets every action', () => {
     const event: Record<string, unknown> = { ...manual(), source: 'api' };
     delete event.actions;
     expect(expectRespond(single(event)).actions).toEqual(ALL_ACTIONS);

@@ -14,6 +14,7 @@ import {
   IntakePolicy,
   type Decision,
 } from '../../../lambdas/intake/decide';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 import { loadEvent } from './fixtures';
 
 const INSTANCE = 'i-0123456789abcdef0';
@@ -127,7 +128,7 @@ describe('containment types: respond whatever the direction', () => {
       expect(verdict(d)).toEqual(responds(type));
       if (d.decision !== 'respond') throw new Error('unreachable');
       expect(d.request.finding?.type).toBe(type);
-      expect(d.actions).toEqual(['isolate', 'flowLogs', 'snapshot', 'quarantineRole']);
+      expect(d.actions).toEqual([...ACTIONS]);
     }
   });
 });

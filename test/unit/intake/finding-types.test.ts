@@ -8,7 +8,7 @@ import {
   findingTypeTable,
   FindingTypeTableError,
 } from '../../../lambdas/intake/finding-types';
-import { ACTIONS } from '../../../lambdas/shared/actions';
+import { ACTION_SPECS, ACTIONS } from '../../../lambdas/shared/actions';
 import { loadEvent } from './fixtures';
 
 describe('the finding-type table', () => {
@@ -21,7 +21,7 @@ describe('the finding-type table', () => {
 
   it('gives every type every action today, in declaration order', () => {
     expect(FINDING_TYPES.filter((s) => s.actions !== undefined).map((s) => s.type)).toEqual([]);
-    expect(FINDING_TYPE_TABLE.actionsFor('Backdoor:EC2/C&CActivity.B')).toEqual(['isolate', 'flowLogs', 'snapshot', 'quarantineRole']);
+    expect(FINDING_TYPE_TABLE.actionsFor('Backdoor:EC2/C&CActivity.B')).toEqual(ACTION_SPECS.map((s) => s.key));
     expect(FINDING_TYPE_TABLE.actionsFor('Behavior:EC2/TrafficVolumeUnusual')).toEqual([...ACTIONS]);
   });
 

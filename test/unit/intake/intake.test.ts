@@ -17,6 +17,7 @@ import {
 } from '../../../lambdas/intake/intake';
 import { TransientAwsError } from '../../../lambdas/shared/errors';
 import { loadEvent } from './fixtures';
+import { ACTIONS } from '../../../lambdas/shared/actions';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:CordonResponse';
 const executionArn = (name: string): string => `arn:aws:states:us-east-1:123456789012:execution:CordonResponse:${name}`;
@@ -83,7 +84,7 @@ describe('runIntake', () => {
             title: 'Command and Control server domain name queried by EC2 instance i-0123456789abcdef0.',
             updatedAt: '2026-03-02T09:09:55.103Z',
           },
-          actions: ['isolate', 'flowLogs', 'snapshot', 'quarantineRole'],
+          actions: [...ACTIONS],
           reason: 'GuardDuty Backdoor:EC2/C&CActivity.B!DNS (severity 8) on i-0123456789abcdef0',
           requestedBy: 'guardduty:76807ee28899d9276d7066be0fc08d87',
         },

@@ -12,6 +12,7 @@ import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../lambdas/record/handler';
 import { decideOutcome, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { RecordDeps } from '../../../lambdas/record/record';
+import { GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
 import { testClientFactory } from '../../support/clients';
 import { fullPlan, planWithout } from '../../support/plan';
@@ -82,6 +83,10 @@ function gated(gate: Record<string, unknown>, evidence: unknown[] = [FLOW_LOGS, 
 }
 
 const statuses = (d: ReturnType<typeof decideOutcome>) => d.actions.map((a) => `${a.action}:${a.status}`);
+/** The one preserve action's detail. */
+const preserveDetail = (d: ReturnType<typeof decideOutcome>) => d.actions.find((a) => a.action === 'preserve')?.detail as { targetGroups: unknown };
+/** Every gated action of a full plan, declined at the gate (catalogue order). */
+const DECLINED = GATED_ACTIONS.map((a) => `${a}:declined`);
 
 describe('decideOutcome behind the approval gate', () => {
   it('approved: contained, with one preserve action carrying the target groups left after approval, and who approved', () => {
@@ -98,7 +103,7 @@ describe('decideOutcome behind the approval gate', () => {
       'preserve:succeeded',
       'collectEvidence:succeeded',
     ]);
-    expect((decision.actions[4]?.detail as { targetGroups: unknown }).targetGroups).toEqual(LEFT_TARGET_GROUPS.targetGroups);
+    expect(preserveDetail(decision).targetGroups).toEqual(LEFT_TARGET_GROUPS.targetGroups);
     expect(decision.summary).toBe(
       `approved by ${ALICE}; all requested actions succeeded: isolate, quarantineRole, flowLogs, snapshot, preserve, collectEvidence`,
     );
@@ -123,7 +128,7 @@ describe('decideOutcome behind the approval gate', () => {
     expect(decision.outcome).toBe('contained');
     expect(decision.approval).toBeUndefined();
     expect(decision.summary).toMatch(/^all requested actions succeeded/);
-    expect((decision.actions[4]?.detail as { targetGroups: unknown }).targetGroups).toEqual(LEFT_TARGET_GROUPS.targetGroups);
+    expect(preserveDetail(decision).targetGroups).toEqual(LEFT_TARGET_GROUPS.targetGroups);
   });
 
   it('approved, but leaving Auto Scaling failed after approval: protect is named first, isolation was unsafe', () => {
@@ -145,20 +150,20 @@ describe('decideOutcome behind the approval gate', () => {
     expect(decision.outcome).toBe('declined');
     expect(decision.failures).toEqual([]);
     expect(statuses(decision)).toEqual([
-      'isolate:declined',
-      'quarantineRole:declined',
+      ...DECLINED,
       'flowLogs:succeeded',
       'snapshot:succeeded',
       'preserve:succeeded',
       'collectEvidence:succeeded',
     ]);
     expect(decision.actions[0]?.detail).toEqual({ action: 'isolate', status: 'declined', decidedBy: ALICE, reason: 'payments cut-over' });
-    expect((decision.actions[4]?.detail as { targetGroups: unknown }).targetGroups).toEqual({
+    expect(preserveDetail(decision).targetGroups).toEqual({
       status: 'skipped',
       reason: `containment declined at the approval gate by ${ALICE}: the instance stays in service`,
     });
+    expect(DECLINED.slice(0, 2)).toEqual(['isolate:declined', 'quarantineRole:declined']);
     expect(decision.summary).toBe(
-      `declined: isolate, quarantineRole not done, declined by ${ALICE}: payments cut-over; the instance stays in service; ` +
+      `declined: ${GATED_ACTIONS.join(', ')} not done, declined by ${ALICE}: payments cut-over; the instance stays in service; ` +
         'flowLogs, snapshot, preserve, collectEvidence succeeded',
     );
     expect(decision.approval).toMatchObject({ status: 'denied', applied: 'deny', decidedBy: ALICE });
@@ -201,10 +206,10 @@ describe('decideOutcome behind the approval gate', () => {
     const decision = decideOutcome(gated({ approvalFailure: { Error: 'AuthorizationError', Cause: 'not authorized to publish' } }));
 
     expect(decision.outcome).toBe('failed');
-    expect(decision.failures).toEqual([
-      { action: 'isolate', error: 'AuthorizationError', cause: 'not attempted: the approval could not be requested: not authorized to publish' },
-      { action: 'quarantineRole', error: 'AuthorizationError', cause: 'not attempted: the approval could not be requested: not authorized to publish' },
-    ]);
+    expect(decision.failures).toEqual(
+      GATED_ACTIONS.map((action) => ({ action, error: 'AuthorizationError', cause: 'not attempted: the approval could not be requested: not authorized to publish' })),
+    );
+    expect(decision.failures.map((f) => f.action).slice(0, 2)).toEqual(['isolate', 'quarantineRole']);
     expect(decision.approval).toMatchObject({ status: 'failed', applied: null });
   });
 
@@ -279,8 +284,7 @@ describe('record step "outcome" behind the approval gate', () => {
     const message = JSON.parse(publish?.Message ?? '{}') as Record<string, unknown>;
     expect(message.approval).toMatchObject({ status: 'denied', decidedBy: ALICE, reason: 'payments cut-over' });
     expect(message.actions).toEqual([
-      { action: 'isolate', status: 'declined' },
-      { action: 'quarantineRole', status: 'declined' },
+      ...GATED_ACTIONS.map((action) => ({ action, status: 'declined' })),
       { action: 'flowLogs', status: 'succeeded' },
       { action: 'snapshot', status: 'succeeded' },
       { action: 'preserve', status: 'succeeded' },

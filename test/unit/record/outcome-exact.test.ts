@@ -4,8 +4,9 @@
  * change the outcome unnoticed.
  */
 import { decideOutcome, openGate, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
+import { GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { planFromBranches } from '../../support/plan';
+import { fullPlan, planFromBranches, planOf } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 const ENI_A = 'eni-0000000000000000a';
@@ -27,7 +28,7 @@ function before(extra: Partial<BeforeSummary> = {}): BeforeSummary {
     interfaces: [],
     volumes: [],
     settleSeconds: 10,
-    plan: { isolate: true, flowLogs: true, snapshot: true, quarantineRole: true },
+    plan: fullPlan(),
     beforeStateKey: `incidents/${INCIDENT}/responses/req-1/before-state.json`,
     ...extra,
   };
@@ -80,7 +81,7 @@ describe('decideOutcome, exact documents', () => {
   });
 
   it('an evidence-only request where everything failed is failed, not partially-contained', () => {
-    const evidenceOnly = before({ plan: { isolate: false, flowLogs: true, snapshot: true, quarantineRole: false } });
+    const evidenceOnly = before({ plan: planOf('flowLogs', 'snapshot') });
     const branches = [skipped('isolate'), skipped('quarantineRole'), failed('flowLogs'), failed('snapshot')];
 
     expect(decideOutcome(state(branches, { before: evidenceOnly }))).toStrictEqual({
@@ -300,23 +301,23 @@ describe('decideOutcome through the approval gate, exact documents', () => {
     const preserve = { ...PRESERVE, targetGroups: { status: 'skipped', reason: 'containment declined at the approval gate by bob: the instance stays in service' } };
     expect(decision).toStrictEqual({
       outcome: 'declined',
-      actions: [report(declined('isolate'), 'declined'), report(declined('quarantineRole'), 'declined'), report(preserve, 'succeeded'), report(failed('flowLogs'), 'failed')],
+      actions: [...GATED_ACTIONS.map((a) => report(declined(a), 'declined')), report(preserve, 'succeeded'), report(failed('flowLogs'), 'failed')],
       failures: [{ action: 'flowLogs', error: 'E', cause: 'c' }],
-      summary: 'declined: isolate, quarantineRole not done, declined by bob: false positive; the instance stays in service; preserve succeeded; flowLogs failed',
+      summary: `declined: ${GATED_ACTIONS.join(', ')} not done, declined by bob: false positive; the instance stays in service; preserve succeeded; flowLogs failed`,
       approval: { status: 'denied', applied: 'deny', decidedBy: 'bob', reason: 'false positive', decidedAt: null, matchedTag: TAG },
     });
   });
 
   it('timed out with onTimeout=deny, quarantine not planned: isolate declined, quarantine skipped', () => {
     const s = gated({ approval: { approved: false, decidedBy: 'cordon', reason: 'timeout', timedOut: true } }, [FLOW_LOGS]);
-    (s.before as BeforeSummary).plan = { isolate: true, flowLogs: true, snapshot: false, quarantineRole: false };
+    (s.before as BeforeSummary).plan = planOf('isolate', 'flowLogs');
     const decision = decideOutcome(s);
 
     expect(decision).toStrictEqual({
       outcome: 'declined',
       actions: [
         report({ action: 'isolate', status: 'declined', decidedBy: 'cordon', reason: 'timeout', timedOut: true }, 'declined'),
-        report(skipped('quarantineRole'), 'skipped'),
+        ...GATED_ACTIONS.filter((a) => a !== 'isolate').map((a) => report(skipped(a), 'skipped')),
         report(FLOW_LOGS, 'succeeded'),
       ],
       failures: [],
@@ -332,12 +333,9 @@ describe('decideOutcome through the approval gate, exact documents', () => {
     const preserve = { ...PRESERVE, targetGroups: { status: 'skipped', reason: 'the approval could not be requested: the instance stays in service' } };
     expect(decision).toStrictEqual({
       outcome: 'failed',
-      actions: [report(notAttempted('isolate'), 'failed'), report(notAttempted('quarantineRole'), 'failed'), report(preserve, 'succeeded')],
-      failures: [
-        { action: 'isolate', error: 'States.TaskFailed', cause: 'not attempted: the approval could not be requested: sns down' },
-        { action: 'quarantineRole', error: 'States.TaskFailed', cause: 'not attempted: the approval could not be requested: sns down' },
-      ],
-      summary: 'failed: isolate, quarantineRole failed; preserve succeeded',
+      actions: [...GATED_ACTIONS.map((a) => report(notAttempted(a), 'failed')), report(preserve, 'succeeded')],
+      failures: GATED_ACTIONS.map((action) => ({ action, error: 'States.TaskFailed', cause: 'not attempted: the approval could not be requested: sns down' })),
+      summary: `failed: ${GATED_ACTIONS.join(', ')} failed; preserve succeeded`,
       approval: { status: 'failed', applied: null, decidedBy: 'cordon (the approval could not be requested)', reason: 'States.TaskFailed: sns down', decidedAt: null, matchedTag: TAG },
     });
   });
