@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { INCIDENT_SK, incidentIdFor, openIncident, STALE_CLAIM_MS } from '../../../lambdas/shared/ledger';
+import { holdClaim, INCIDENT_SK, incidentIdFor, openIncident, releaseClaim, STALE_CLAIM_MS } from '../../../lambdas/shared/ledger';
 import type { ResponseRequest } from '../../../lambdas/shared/schemas';
 import { awsError, FAKE_CREDENTIALS, HUB_REGION, rejectionOf } from '../../support/clients';
 
@@ -166,6 +166,9 @@ describe('openIncident', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
     expect(updates()[0]?.UpdateExpression).not.toContain('deliveryCount');
     expect(updates()[0]?.ExpressionAttributeValues).not.toHaveProperty(':one');
+    expect(updates()[0]?.UpdateExpression).toBe(
+      'SET target = if_not_exists(target, :target), createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #status = if_not_exists(#status, :open)',
+    );
     expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 1 });
   });
 
@@ -207,5 +210,166 @@ describe('openIncident', () => {
 
     expect(err.name).toBe('AccessDeniedException');
     expect(ddbMock).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('counts one delivery and no original before-state when the claim returns no attributes', async () => {
+    // Prepare
+    ddbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty'), NOW);
+
+    // Assess
+    expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 1 });
+    expect(claim).not.toHaveProperty('originalBeforeStateKey');
+  });
+
+  it('returns the original before-state key the incident remembers (a responder re-running containment)', async () => {
+    // Prepare
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveryCount: 4, originalBeforeStateKey: 'before/inc/req-0.json' } });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('manual', 'req-9'), NOW);
+
+    // Assess
+    expect(claim).toEqual({
+      claimed: true,
+      ownerRequestId: 'req-9',
+      status: 'open',
+      deliveries: 4,
+      originalBeforeStateKey: 'before/inc/req-0.json',
+    });
+  });
+
+  it('ignores an original before-state key that is not a string', async () => {
+    // Prepare: an odd item
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { deliveryCount: 1, originalBeforeStateKey: 42 } });
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('api'), NOW);
+
+    // Assess
+    expect(claim).toEqual({ claimed: true, ownerRequestId: 'req-1', status: 'open', deliveries: 1 });
+    expect(claim).not.toHaveProperty('originalBeforeStateKey');
+  });
+
+  it('reports a lost claim on an incident item that has gone: no owner, open, no deliveries', async () => {
+    // Prepare
+    ddbMock
+      .on(UpdateCommand, { UpdateExpression: 'SET activeRequestId = :req, claimedAt = :now, previousStatus = #status, #status = :open REMOVE claimHeldUntil' })
+      .rejects(conditionalCheckFailed());
+    ddbMock.on(GetCommand).resolves({});
+
+    // Act
+    const claim = await openIncident(ddb(), TABLE, INCIDENT, request('guardduty', 'req-7'), NOW);
+
+    // Assess
+    expect(claim).toEqual({ claimed: false, ownerRequestId: '', status: 'open', deliveries: 0 });
+  });
+});
+
+describe('holdClaim', () => {
+  const UNTIL = '2025-06-01T12:30:00.000Z';
+
+  it('holds its own claim until the given time, conditionally', async () => {
+    // Prepare
+    ddbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const held = await holdClaim(ddb(), TABLE, INCIDENT, 'req-1', UNTIL);
+
+    // Assess
+    expect(held).toBe(true);
+    expect(updates()).toEqual([
+      {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression: 'SET claimHeldUntil = :until',
+        ConditionExpression: 'activeRequestId = :req',
+        ExpressionAttributeValues: { ':until': UNTIL, ':req': 'req-1' },
+      },
+    ]);
+  });
+
+  it("returns false when the claim is another request's", async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+
+    const held = await holdClaim(ddb(), TABLE, INCIDENT, 'req-1', UNTIL);
+
+    expect(held).toBe(false);
+  });
+
+  it('rethrows any other error', async () => {
+    const denied = awsError('AccessDeniedException');
+    ddbMock.on(UpdateCommand).rejects(denied);
+
+    const err = await rejectionOf(holdClaim(ddb(), TABLE, INCIDENT, 'req-1', UNTIL));
+
+    expect(err).toBe(denied);
+  });
+});
+
+describe('releaseClaim', () => {
+  const releaseUpdate = (status: string) => ({
+    TableName: TABLE,
+    Key: KEY,
+    UpdateExpression: 'SET #status = :status, updatedAt = :now REMOVE activeRequestId',
+    ConditionExpression: 'activeRequestId = :req',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':status': status, ':now': NOW, ':req': 'req-1' },
+  });
+
+  it('gives a new incident back as failed, reading the previous status strongly consistently', async () => {
+    // Prepare
+    ddbMock.on(GetCommand).resolves({ Item: { ...KEY, activeRequestId: 'req-1', status: 'open', previousStatus: 'open' } });
+    ddbMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await releaseClaim(ddb(), TABLE, INCIDENT, 'req-1', NOW);
+
+    // Assess
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([{ TableName: TABLE, Key: KEY, ConsistentRead: true }]);
+    expect(updates()).toEqual([releaseUpdate('failed')]);
+  });
+
+  it('restores the previous status of an incident that was contained', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { ...KEY, activeRequestId: 'req-1', status: 'open', previousStatus: 'contained' } });
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await releaseClaim(ddb(), TABLE, INCIDENT, 'req-1', NOW);
+
+    expect(updates()).toEqual([releaseUpdate('contained')]);
+  });
+
+  it.each([
+    ['no incident item', {}],
+    ['no previous status', { Item: { ...KEY, activeRequestId: 'req-1', status: 'open' } }],
+    ['a previous status that is not a string', { Item: { ...KEY, activeRequestId: 'req-1', status: 'open', previousStatus: 7 } }],
+  ])('releases as failed with %s', async (_label, got) => {
+    ddbMock.on(GetCommand).resolves(got);
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await releaseClaim(ddb(), TABLE, INCIDENT, 'req-1', NOW);
+
+    expect(updates()).toEqual([releaseUpdate('failed')]);
+  });
+
+  it("leaves another request's claim alone", async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { ...KEY, activeRequestId: 'req-2', status: 'open', previousStatus: 'contained' } });
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+
+    await expect(releaseClaim(ddb(), TABLE, INCIDENT, 'req-1', NOW)).resolves.toBeUndefined();
+
+    expect(updates()).toEqual([releaseUpdate('contained')]);
+  });
+
+  it('rethrows any other error', async () => {
+    const denied = awsError('AccessDeniedException');
+    ddbMock.on(GetCommand).resolves({ Item: { ...KEY, activeRequestId: 'req-1', previousStatus: 'open' } });
+    ddbMock.on(UpdateCommand).rejects(denied);
+
+    const err = await rejectionOf(releaseClaim(ddb(), TABLE, INCIDENT, 'req-1', NOW));
+
+    expect(err).toBe(denied);
   });
 });
