@@ -389,3 +389,175 @@ describe('withoutTaskToken', () => {
     expect(withoutTaskToken({ ...KEY, outcome: 'contained' })).toEqual({ ...KEY, outcome: 'contained' });
   });
 });
+
+describe('submitApprovalDecision: refusals and failures, exactly', () => {
+  it('says why a response without an approval entry cannot be decided', async () => {
+    ledgerHas(undefined);
+
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    expect(err).toBeInstanceOf(ApprovalNotPendingError);
+    expect(err.message).toBe(
+      `response ${RESPONSE} is not waiting for a decision: no approval was requested for it ` +
+        '(its instance carries none of the approval tags, or the response has not reached the approval gate yet)',
+    );
+  });
+
+  it('refuses a response already decided by no one named, without a "by"', async () => {
+    ledgerHas(pending({ status: 'approved' }));
+
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    expect(err).toBeInstanceOf(ApprovalAlreadyDecidedError);
+    expect(err.message).toBe(`response ${RESPONSE} was already approved: the first decision stands`);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('refuses a pending entry that holds no task token, before any write', async () => {
+    ledgerHas(pending({ taskToken: undefined }));
+
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    expect(err).toBeInstanceOf(ApprovalNotPendingError);
+    expect(err.message).toBe(`response ${RESPONSE} is not waiting for a decision: it holds no pending approval task`);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('says the task is gone when the entry lost its token between the read and the write', async () => {
+    ledgerHas(pending(), pending({ taskToken: undefined }));
+    ddbMock.on(UpdateCommand).rejects(CONDITIONAL());
+
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    expect(err).toBeInstanceOf(ApprovalNotPendingError);
+    expect(err.message).toBe(`response ${RESPONSE} is not waiting for a decision: it holds no pending approval task`);
+  });
+
+  it('surfaces a throttled decision write as transient without reading again or sending anything', async () => {
+    // Prepare
+    const throttled = awsError('ThrottlingException', { message: 'Rate exceeded' });
+    ledgerHas(pending(), pending({ status: 'denied', decidedBy: 'bob' }));
+    ddbMock.on(UpdateCommand).rejects(throttled);
+
+    // Act
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    // Assess
+    expect(err).toBeInstanceOf(TransientAwsError);
+    expect(err.message).toBe('ThrottlingException: Rate exceeded');
+    expect(err.cause).toBe(throttled);
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names the closed task exactly, keeping the Step Functions error as its cause', async () => {
+    const closed = awsError('TaskTimedOut', { message: 'Task Timed Out' });
+    ledgerHas(pending());
+    ddbMock.on(UpdateCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).rejects(closed);
+
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    expect(err).toBeInstanceOf(ApprovalTaskClosedError);
+    expect(err.message).toBe(
+      `Step Functions no longer waits for a decision on response ${RESPONSE} (TaskTimedOut): ` +
+        'the approval timed out or the execution ended; nothing was changed',
+    );
+    expect(err.cause).toBe(closed);
+  });
+
+  it('rethrows an undo that fails for any other reason than its condition', async () => {
+    // Prepare: the decision is written, Step Functions refuses it, and the undo is denied
+    const denied = awsError('AccessDeniedException', { message: 'not allowed' });
+    ledgerHas(pending());
+    ddbMock.on(UpdateCommand).resolvesOnce({}).rejectsOnce(denied);
+    sfnMock.on(SendTaskSuccessCommand).rejects(awsError('TaskTimedOut'));
+
+    // Act
+    const err = await rejectionOf(submitApprovalDecision(clients, decision(), DECIDED));
+
+    // Assess: the ledger could not be put back; that is what the caller must hear
+    expect(err).toBe(denied);
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+});
+
+describe('storePendingApproval: errors', () => {
+  it('rethrows any error other than the condition', async () => {
+    const denied = awsError('AccessDeniedException');
+    ddbMock.on(UpdateCommand).rejects(denied);
+
+    const err = await rejectionOf(
+      storePendingApproval(clients.ddb, TABLE, INCIDENT, RESPONSE, { ...pending(), status: 'pending', taskToken: TOKEN }, REQUESTED),
+    );
+
+    expect(err).toBe(denied);
+  });
+});
+
+describe('closeApproval: denial, defaults and errors', () => {
+  const NOW = '2025-06-01T12:06:00.000Z';
+
+  it('keeps a human denial as written too', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await closeApproval(clients.ddb, TABLE, INCIDENT, RESPONSE, { status: 'denied', applied: 'deny', decidedBy: ALICE, reason: 'no' }, NOW);
+
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression:
+          'SET approval.#status = :status, approval.applied = :applied, approval.closedAt = :now, ' +
+          'approval.decidedBy = if_not_exists(approval.decidedBy, :by), approval.reason = if_not_exists(approval.reason, :reason), ' +
+          'approval.decidedAt = if_not_exists(approval.decidedAt, :now) REMOVE approval.taskToken',
+        ConditionExpression: 'attribute_exists(approval)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': 'denied', ':applied': 'deny', ':now': NOW, ':by': ALICE, ':reason': 'no' },
+      },
+    ]);
+  });
+
+  it('records a failed approval request as denied, by cordon, with an empty reason', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    await closeApproval(clients.ddb, TABLE, INCIDENT, RESPONSE, { status: 'failed', applied: null, decidedBy: null, reason: null }, NOW);
+
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression:
+          'SET approval.#status = :status, approval.applied = :applied, approval.closedAt = :now, ' +
+          'approval.decidedBy = :by, approval.reason = :reason, approval.decidedAt = :now REMOVE approval.taskToken, approval.decision',
+        ConditionExpression: 'attribute_exists(approval)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': 'failed', ':applied': 'deny', ':now': NOW, ':by': 'cordon', ':reason': '' },
+      },
+    ]);
+  });
+
+  it('rethrows any error other than the condition', async () => {
+    const denied = awsError('AccessDeniedException');
+    ddbMock.on(UpdateCommand).rejects(denied);
+
+    const err = await rejectionOf(
+      closeApproval(clients.ddb, TABLE, INCIDENT, RESPONSE, { status: 'timed-out', applied: 'approve', decidedBy: 'cordon', reason: 'x' }, NOW),
+    );
+
+    expect(err).toBe(denied);
+  });
+});
+
+describe('withoutTaskToken: odd approvals', () => {
+  it.each([
+    ['a string', 'pending'],
+    ['null', null],
+  ])('returns an item whose approval is %s as it is', (_label, approval) => {
+    const item = { ...KEY, outcome: 'contained', approval };
+
+    expect(withoutTaskToken(item)).toBe(item);
+  });
+});
