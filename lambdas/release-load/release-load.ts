@@ -11,13 +11,13 @@ import {
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ActionKey } from '../shared/actions';
 import type { ClientFactory } from '../shared/clients';
 import { InstanceNotFoundError } from '../shared/errors';
 import { incidentPrefix } from '../shared/evidence';
-import { recordedGroups, type GroupRecord } from '../shared/group-records';
+import { partitionItems, recordedGroups, type GroupRecord } from '../shared/group-records';
 import { awsErrorName } from '../shared/handler';
 import { findResponse, INCIDENT_SK, responseSk } from '../shared/ledger';
 import {
@@ -56,24 +56,6 @@ const GONE_STATES = new Set(['terminated', 'shutting-down']);
 
 type Item = Record<string, unknown>;
 
-async function incidentItems(ddb: DynamoDBDocumentClient, table: string, incidentId: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': incidentId },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
 
 function notContained(incidentId: string, incident: Item): IncidentNotContainedError {
   const status = String(incident.status ?? 'open');
@@ -233,7 +215,7 @@ export async function loadContainment(input: LoadInput, deps: LoadDeps): Promise
     );
   }
   const { incidentId } = response;
-  const items = await incidentItems(ddb, config.ledgerTable, incidentId);
+  const items = await partitionItems(ddb, config.ledgerTable, incidentId);
   const incident = items.find((i) => i.sk === INCIDENT_SK);
   if (!incident) throw new IncidentNotContainedError(`incident ${incidentId} has no INCIDENT item in the ledger: nothing to release`);
 

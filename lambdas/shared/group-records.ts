@@ -85,6 +85,20 @@ export async function recordGroup(
   }
 }
 
+/** Every item of one ledger partition, read consistently, every page. */
+export async function partitionItems(ddb: DynamoDBDocumentClient, table: string, pk: string): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey }),
+    );
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
 /** Every group cordon recorded in the account and region (all VPCs, both purposes). */
 export async function recordedGroups(
   ddb: DynamoDBDocumentClient,
@@ -92,23 +106,6 @@ export async function recordedGroups(
   accountId: string,
   region: string,
 ): Promise<GroupRecord[]> {
-  const records: GroupRecord[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': groupsPk(accountId, region) },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const r = asGroupRecord(item);
-      if (r) records.push(r);
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return records;
+  const items = await partitionItems(ddb, table, groupsPk(accountId, region));
+  return items.map(asGroupRecord).filter((r): r is GroupRecord => r !== undefined);
 }
