@@ -3,7 +3,7 @@
  * that says "these actions run" keeps compiling, and keeps meaning the same, when an action is added.
  */
 import { GATED_ACTIONS, type ActionKey } from '../../lambdas/shared/actions';
-import { planWhere, type Plan } from '../../lambdas/shared/workflow';
+import { planWhere, type BeforeSummary, type Plan } from '../../lambdas/shared/workflow';
 
 const GATED = new Set<string>(GATED_ACTIONS);
 
@@ -56,4 +56,26 @@ export function planFromBranches(branches: readonly unknown[] | undefined): Plan
  */
 export function waitingSteps(): string[] {
   return GATED_ACTIONS.flatMap((a) => (a === 'isolate' ? ['protect', 'isolate', 'leaveTargetGroups'] : [a]));
+}
+
+/** A before-state summary of instance i-0123456789abcdef0 in 111122223333/eu-west-1, every action planned, changed by `extra`. */
+export function beforeSummaryOf(incidentId: string, extra: Partial<BeforeSummary> = {}): BeforeSummary {
+  return {
+    incidentId,
+    exempt: false,
+    duplicate: false,
+    ownerRequestId: 'req-1',
+    incidentStatus: 'open',
+    deliveries: 1,
+    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
+    findingId: null,
+    autoScalingGroupName: null,
+    profile: null,
+    interfaces: [],
+    volumes: [],
+    settleSeconds: 10,
+    plan: fullPlan(),
+    beforeStateKey: `incidents/${incidentId}/responses/req-1/before-state.json`,
+    ...extra,
+  };
 }

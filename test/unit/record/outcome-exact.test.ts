@@ -6,33 +6,14 @@
 import { decideOutcome, openGate, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
 import { GATED_ACTIONS } from '../../../lambdas/shared/actions';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { fullPlan, planFromBranches, planOf } from '../../support/plan';
+import { beforeSummaryOf, planFromBranches, planOf } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 const ENI_A = 'eni-0000000000000000a';
 const ENI_B = 'eni-1111111111111111b';
 const TAG = { key: 'cordon:approval', value: 'required' };
 
-function before(extra: Partial<BeforeSummary> = {}): BeforeSummary {
-  return {
-    incidentId: INCIDENT,
-    exempt: false,
-    duplicate: false,
-    ownerRequestId: 'req-1',
-    incidentStatus: 'open',
-    deliveries: 1,
-    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
-    findingId: null,
-    autoScalingGroupName: null,
-    profile: null,
-    interfaces: [],
-    volumes: [],
-    settleSeconds: 10,
-    plan: fullPlan(),
-    beforeStateKey: `incidents/${INCIDENT}/responses/req-1/before-state.json`,
-    ...extra,
-  };
-}
+const before = (extra: Partial<BeforeSummary> = {}): BeforeSummary => beforeSummaryOf(INCIDENT, extra);
 
 const ISOLATED = { action: 'isolate', status: 'attempted', interfaces: [{ networkInterfaceId: ENI_A, status: 'isolated' }] };
 const QUARANTINED = { action: 'quarantineRole', status: 'succeeded' };

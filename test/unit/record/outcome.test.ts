@@ -1,29 +1,10 @@
 import { decideOutcome, reportBranch, type WorkflowState } from '../../../lambdas/record/outcome';
 import type { BeforeSummary } from '../../../lambdas/shared/workflow';
-import { emptyPlan, fullPlan, planFromBranches } from '../../support/plan';
+import { beforeSummaryOf, emptyPlan, planFromBranches } from '../../support/plan';
 
 const INCIDENT = 'inc-111122223333-eu-west-1-i-0123456789abcdef0';
 
-function beforeSummary(extra: Partial<BeforeSummary> = {}): BeforeSummary {
-  return {
-    incidentId: INCIDENT,
-    exempt: false,
-    duplicate: false,
-    ownerRequestId: 'req-1',
-    incidentStatus: 'open',
-    deliveries: 1,
-    instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0',
-    findingId: null,
-    autoScalingGroupName: null,
-    profile: null,
-    interfaces: [],
-    volumes: [],
-    settleSeconds: 10,
-    plan: fullPlan(),
-    beforeStateKey: `incidents/${INCIDENT}/responses/req-1/before-state.json`,
-    ...extra,
-  };
-}
+const beforeSummary = (extra: Partial<BeforeSummary> = {}): BeforeSummary => beforeSummaryOf(INCIDENT, extra);
 
 const ISOLATED = { action: 'isolate', status: 'attempted', interfaces: [{ networkInterfaceId: 'eni-0000000000000000a', status: 'isolated' }] };
 const QUARANTINED = { action: 'quarantineRole', status: 'succeeded' };
